@@ -1,0 +1,27 @@
+"""Helpers every command shares: output formats and turning paths into manifests."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+from crds_deliver.errors import UsageError
+from crds_deliver.manifest import find_manifests
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+def manifest_paths(paths: list[Path]) -> list[Path]:
+    """The manifests named by PATH arguments; a missing path is a usage error (exit 2)."""
+    try:
+        found = find_manifests(paths)
+    except FileNotFoundError as exc:
+        raise UsageError(f"no such file or folder: {exc}") from None
+    if not found:
+        raise UsageError("no manifests (*.yaml, *.yml) found in " +
+                         ", ".join(str(p) for p in paths))
+    return found

@@ -1,0 +1,35 @@
+"""`crds-deliver validate`: is each manifest a complete, valid CRDS submission form?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from crds_deliver.cli.app import app
+from crds_deliver.cli.common import OutputFormat, manifest_paths
+from crds_deliver.manifest import load_manifest
+from crds_deliver.problems import has_errors
+from crds_deliver.report import problem_line, problems_json, summary_line
+
+
+@app.command()
+def validate(
+    paths: list[Path] = typer.Argument(..., help="Manifests, or folders searched for *.yaml."),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f",
+                                        help="text (path:line:col: message) or json."),
+) -> None:
+    """Check manifests against the submission-form schema, offline. Exit 1 on any problem."""
+    if output is OutputFormat.markdown:
+        raise typer.BadParameter("validate writes text or json", param_hint="--format")
+    results = {str(p): load_manifest(p).problems for p in manifest_paths(paths)}
+    invalid = sum(1 for probs in results.values() if has_errors(probs))
+    total = sum(len(probs) for probs in results.values())
+    if output is OutputFormat.json:
+        typer.echo(problems_json(results))
+    else:
+        for probs in results.values():
+            for problem in probs:
+                typer.echo(problem_line(problem))
+        typer.echo(summary_line(len(results), invalid, total))
+    raise typer.Exit(1 if invalid else 0)
