@@ -8,6 +8,8 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import Path
 
+import yaml
+
 
 class State(str, Enum):
     """Delivery states, in the order a delivery passes through them."""
@@ -27,3 +29,19 @@ TERMINAL_STATES = frozenset({State.CONFIRMED, State.CANCELLED, State.BAD_FILES, 
 def record_path(manifest_path: Path) -> Path:
     """Where the result record of a manifest lives: same folder, `.result.yaml` suffix."""
     return manifest_path.with_name(manifest_path.stem + ".result.yaml")
+
+
+def read_state(manifest_path: Path) -> State | None:
+    """The state recorded for a manifest's delivery, or None when it was never applied.
+
+    A record whose state is unreadable counts as not applied only if it does not exist: an
+    unreadable one raises ValueError, because guessing could deliver the same files twice.
+    """
+    path = record_path(manifest_path)
+    if not path.exists():
+        return None
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        return State(data["state"])
+    except (TypeError, KeyError, ValueError):
+        raise ValueError(f"{path}: no valid 'state' in the result record") from None
