@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import typer
 
+from crds_deliver import ci
 from crds_deliver.cli.app import app
 from crds_deliver.cli.common import OutputFormat, manifest_paths
 from crds_deliver.manifest import load_manifest
@@ -18,6 +20,8 @@ def validate(
     paths: list[Path] = typer.Argument(..., help="Manifests, or folders searched for *.yaml."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f",
                                         help="text (path:line:col: message) or json."),
+    codequality: Path | None = typer.Option(
+        None, "--codequality", metavar="FILE", help=ci.CODEQUALITY_HELP),
 ) -> None:
     """Check manifests against the submission-form schema, offline. Exit 1 on any problem."""
     if output is OutputFormat.markdown:
@@ -32,4 +36,9 @@ def validate(
             for problem in probs:
                 typer.echo(problem_line(problem))
         typer.echo(summary_line(len(results), invalid, total))
+    # Annotations go to stderr when stdout carries JSON (GitHub reads workflow commands on both).
+    ci.publish("validate", [p for probs in results.values() for p in probs],
+               partial(typer.echo, err=output is not OutputFormat.text),
+               summary=ci.problems_markdown("crds-deliver validate", results),
+               codequality=codequality)
     raise typer.Exit(1 if invalid else 0)
