@@ -38,6 +38,10 @@ TOKEN_LIKE = re.compile(r"^\s*[0-9a-fA-F]{32}\s*$")
 # libyaml's parser is several times faster and gives the same nodes and marks.
 _COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+# The tags plain YAML resolves to; anything else (!!python/..., custom tags) is refused.
+_PLAIN_TAGS = frozenset("tag:yaml.org,2002:" + name for name in (
+    "str", "int", "float", "bool", "null", "seq", "map", "timestamp", "merge"))
+
 SECRET_KEY = re.compile(r"token|passw|secret|api[_-]?key|credential", re.IGNORECASE)
 
 
@@ -171,6 +175,10 @@ class _Tree:
         self._seen.add(id(node))
         if depth > MAX_DEPTH:
             self.problem(f"nested deeper than {MAX_DEPTH} levels", node.start_mark, path)
+            return None
+        if node.tag not in _PLAIN_TAGS:
+            self.problem(f"the YAML tag {node.tag} is not allowed in a manifest",
+                         node.start_mark, path)
             return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
