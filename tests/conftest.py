@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.fits",
     "tests.fixtures.sandbox",
     "tests.fixtures.repo",
+    "tests.fixtures.reliability",
 ]
