@@ -1,14 +1,38 @@
 """The result record: the state of one delivery, kept next to its manifest.
 
-`manifests/…/miri-darks.yaml` gets `manifests/…/miri-darks.result.yaml`.
+`manifests/…/miri-darks.yaml` gets `manifests/…/miri-darks.result.yaml`. The record is a
+write-ahead log of the delivery: it is rewritten atomically (temp file in the same folder,
+fsync, os.replace) at every transition, and a transition that a crash could otherwise lose
+(SUBMITTING, before the form is posted) is written *before* the step it announces. A re-run
+reads it and resumes instead of posting the same delivery twice.
+
+    SUBMITTING ─▶ SUBMITTED ─▶ READY ─▶ CONFIRMED | CANCELLED
+                      ├──▶ BAD_FILES
+                      └──▶ FAILED
+
+It never holds a token or a password.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
 from enum import Enum
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import yaml
+
+from crds_deliver.errors import CrdsDeliverError
+from crds_deliver.problems import Problem, Severity
+
+RECORD_FORMAT = "crds-deliver-result/1"
 
 
 class State(str, Enum):
@@ -25,10 +49,41 @@ class State(str, Enum):
 
 TERMINAL_STATES = frozenset({State.CONFIRMED, State.CANCELLED, State.BAD_FILES, State.FAILED})
 
+# Which states may follow which; anything else is a bug and raises.
+TRANSITIONS: dict[State | None, frozenset[State]] = {
+    None: frozenset({State.SUBMITTING}),
+    State.SUBMITTING: frozenset({State.SUBMITTED, State.FAILED}),
+    State.SUBMITTED: frozenset({State.READY, State.BAD_FILES, State.FAILED}),
+    State.READY: frozenset({State.CONFIRMED, State.CANCELLED}),
+}
+
+
+class RecordError(CrdsDeliverError):
+    """A result record is unreadable, invalid, or asked for an impossible transition."""
+
 
 def record_path(manifest_path: Path) -> Path:
     """Where the result record of a manifest lives: same folder, `.result.yaml` suffix."""
     return manifest_path.with_name(manifest_path.stem + ".result.yaml")
+
+
+def now() -> str:
+    """UTC time as ISO 8601 with seconds, the one timestamp format of records."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def load_record(manifest_path: Path) -> dict[str, Any] | None:
+    """The record of a manifest as plain data, or None when the manifest was never applied."""
+    path = record_path(manifest_path)
+    if not path.exists():
+        return None
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RecordError(f"{path}: unreadable result record ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise RecordError(f"{path}: a result record must be a mapping")
+    return data
 
 
 def read_state(manifest_path: Path) -> State | None:
@@ -45,3 +100,129 @@ def read_state(manifest_path: Path) -> State | None:
         return State(data["state"])
     except (TypeError, KeyError, ValueError):
         raise ValueError(f"{path}: no valid 'state' in the result record") from None
+
+
+@lru_cache(maxsize=1)
+def result_schema() -> dict:
+    """The bundled result-record schema."""
+    text = resources.files("crds_deliver").joinpath("schemas/result.schema.json").read_text()
+    return json.loads(text)
+
+
+def schema_errors(data: dict[str, Any]) -> list[str]:
+    """Every way `data` breaks the result schema, as `field: message` lines (empty: valid)."""
+    validator = jsonschema.Draft202012Validator(result_schema())
+    return [f"{'.'.join(str(p) for p in err.absolute_path) or '(top level)'}: {err.message}"
+            for err in validator.iter_errors(data)]
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` so a reader (or a crash) sees the old or the new file, never
+    half of one: temp file in the same folder, fsync, rename, fsync of the folder."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+class Record:
+    """A delivery's record, bound to its file: every change of state is saved at once.
+
+    `data` is the plain mapping written as YAML (see schemas/result.schema.json).
+    """
+
+    def __init__(self, manifest_path: Path, data: dict[str, Any]) -> None:
+        self.manifest_path = manifest_path
+        self.path = record_path(manifest_path)
+        self.data = data
+
+    @classmethod
+    def load(cls, manifest_path: Path) -> Record | None:
+        data = load_record(manifest_path)
+        if data is None:
+            return None
+        try:
+            State(data.get("state"))
+        except ValueError:
+            raise RecordError(f"{record_path(manifest_path)}: no valid 'state' in the result "
+                              "record") from None
+        return cls(manifest_path, data)
+
+    @property
+    def state(self) -> State | None:
+        value = self.data.get("state")
+        return State(value) if value else None
+
+    @property
+    def results_id(self) -> str | None:
+        return (self.data.get("submission") or {}).get("results_id")
+
+    def update(self, **fields: Any) -> None:
+        """Merge top-level fields (a dict value is merged one level deep) and save."""
+        for key, value in fields.items():
+            if isinstance(value, dict) and isinstance(self.data.get(key), dict):
+                self.data[key].update(value)
+            else:
+                self.data[key] = value
+        self.save()
+
+    def transition(self, state: State, **fields: Any) -> None:
+        """Move to `state` (checked against TRANSITIONS), stamp the time, merge fields, save."""
+        current = self.state
+        if state not in TRANSITIONS.get(current, frozenset()):
+            raise RecordError(f"{self.path}: cannot go from {current.value if current else 'new'}"
+                              f" to {state.value}")
+        self.data["state"] = state.value
+        self.data.setdefault("transitions", []).append({"state": state.value, "time": now()})
+        self.update(**fields)
+
+    def save(self) -> None:
+        self.data["updated"] = now()
+        text = yaml.safe_dump(self.data, sort_keys=False, allow_unicode=True, width=100)
+        write_atomically(self.path, text)
+
+
+def edited_problem(manifest: Any) -> Problem | None:
+    """A manifest edited after its delivery started: its digest differs from the record's.
+
+    Editing a delivered manifest cannot change what was delivered; the change would silently
+    never reach the server. `manifest` is a crds_deliver.manifest.Manifest (path, digest,
+    positions). Returns an error Problem, or None when there is no record or it matches.
+    """
+    try:
+        data = load_record(manifest.path)
+    except RecordError as exc:
+        return Problem(str(manifest.path), str(exc), 1, 1)
+    if data is None:
+        return None
+    recorded = (data.get("manifest") or {}).get("digest")
+    if not recorded or recorded == manifest.digest:
+        return None
+    state = data.get("state", "?")
+    record = record_path(manifest.path).name
+    if state in {s.value for s in TERMINAL_STATES}:
+        why = (f"edited after its delivery ended in {state} (the digest differs from {record}); "
+               "a delivered manifest is history: put a new delivery in a new manifest, or "
+               "restore this one")
+    else:
+        why = (f"edited while its delivery is {state} (the digest differs from {record}); "
+               "restore the manifest so the delivery can be resumed, confirmed or cancelled")
+    return Problem(str(manifest.path), why, 1, 1, None, Severity.ERROR)

@@ -1,0 +1,42 @@
+"""Which server a manifest talks to: a use-case string or a URL, overridden by CRDS_SERVER_URL
+(as the crds package does, so a user's usual environment points both tools at one server)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from crds_deliver.errors import ConfigurationError
+from crds_deliver.projects import server_url as use_case_url
+
+
+@dataclass(frozen=True)
+class ServerChoice:
+    """The base URL (always with a trailing slash) and the use-case it came from, if any."""
+
+    url: str
+    use_case: str | None
+    source: str
+
+
+def normalise_url(url: str) -> str:
+    """Check an http(s) URL and give it exactly one trailing slash."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(f"not an http(s) server URL: {url!r}")
+    return url.strip().rstrip("/") + "/"
+
+
+def resolve_server(project: str, server: str, env: dict[str, str] | None = None) -> ServerChoice:
+    """The server for a manifest's `project` and `server:` value."""
+    env = os.environ if env is None else env
+    override = env.get("CRDS_SERVER_URL", "").strip()
+    if override:
+        return ServerChoice(normalise_url(override), None, "CRDS_SERVER_URL")
+    if server.startswith(("http://", "https://")):
+        return ServerChoice(normalise_url(server), None, "manifest")
+    try:
+        return ServerChoice(use_case_url(project, server), server, "manifest")
+    except KeyError as exc:
+        raise ConfigurationError(str(exc.args[0])) from None

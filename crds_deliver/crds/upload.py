@@ -1,0 +1,63 @@
+"""Putting one file into the server's ingest area, streamed from disk.
+
+Files under 2 000 000 bytes go in one multipart post; larger ones in 2 000 000-byte chunks,
+each a multipart post with `Content-Range: bytes <start>-<end>/<total>` (end inclusive), the
+CSRF token of each chunk taken from the previous answer's cookie. Only one chunk is ever in
+memory, so a 10 GB file costs what a 10 kB file does. A chunk that gets no answer is sent
+again (it lands at the same offset); a refused chunk stops the upload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from crds_deliver.crds.errors import IngestError
+from crds_deliver.crds.http import Http
+
+CHUNK_SIZE = 2_000_000
+UPLOAD_PATH = "upload/chunked/"
+
+Progress = Callable[[str, int, int], None]  # (file name, bytes sent, total)
+
+
+def chunks(path: Path, size: int, chunk_size: int = CHUNK_SIZE) -> Iterator[tuple[int, bytes]]:
+    """(offset, bytes) pieces of a file, read sequentially; one piece in memory at a time."""
+    with path.open("rb") as handle:
+        offset = 0
+        while offset < size or (size == 0 and offset == 0):
+            data = handle.read(chunk_size)
+            if not data and size:
+                raise IngestError(f"{path}: file shrank while uploading ({offset} of {size})")
+            yield offset, data
+            offset += len(data)
+            if size == 0:
+                return
+
+
+def upload_file(http: Http, path: Path, name: str, *, on_progress: Progress | None = None,
+                chunk_size: int = CHUNK_SIZE) -> int:
+    """Upload `path` as `name`; returns the number of posts made."""
+    size = path.stat().st_size
+    first = http.get(UPLOAD_PATH)
+    token = http.csrf_token(first)
+    if not token:
+        raise IngestError(f"{http.base_url}{UPLOAD_PATH}: the server set no csrftoken cookie")
+    posts = 0
+    if on_progress:
+        on_progress(name, 0, size)
+    for offset, data in chunks(path, size, chunk_size):
+        headers = {}
+        if size >= chunk_size:
+            headers["Content-Range"] = f"bytes {offset}-{offset + len(data) - 1}/{size}"
+        response = http.request(
+            "POST", UPLOAD_PATH, safe=True, headers=headers,
+            files={"files": (name, data)}, data={"csrfmiddlewaretoken": token})
+        posts += 1
+        if not 200 <= response.status_code < 300:
+            raise http.fail(IngestError, f"uploading {name}: the server answered HTTP "
+                                         f"{response.status_code} at byte {offset} of {size}")
+        token = http.csrf_token(response) or token
+        if on_progress:
+            on_progress(name, offset + len(data), size)
+    return posts

@@ -1,0 +1,134 @@
+"""One apply per manifest at a time: a lock file next to the manifest.
+
+Two applies of the same manifest must never both deliver. The lock is a file created with
+O_EXCL (atomic on local and NFSv3+ file systems) holding pid, host and time. A lock left by a
+process that died on this host is recognised (the pid is gone) and taken over with a message;
+a lock of a live process, or of another host, makes the second apply fail fast or wait.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from crds_deliver.errors import CrdsDeliverError
+
+
+class LockedError(CrdsDeliverError):
+    """Another apply of the same manifest is running (or left a lock this host cannot judge)."""
+
+    exit_code = 3
+
+
+def lock_path(manifest_path: Path) -> Path:
+    """`x.yaml` → `.x.yaml.lock` in the same folder (hidden, so manifest searches skip it)."""
+    return manifest_path.with_name(f".{manifest_path.name}.lock")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class DeliveryLock:
+    """Context manager holding the lock of one manifest.
+
+    `on_message` receives human-readable notes (stale lock recovered, waiting).
+    """
+
+    manifest_path: Path
+    wait: bool = False
+    poll_seconds: float = 1.0
+    timeout_seconds: float | None = None
+    on_message: Callable[[str], None] | None = None
+
+    @property
+    def path(self) -> Path:
+        return lock_path(self.manifest_path)
+
+    def _note(self, text: str) -> None:
+        if self.on_message:
+            self.on_message(text)
+
+    def _try_create(self) -> bool:
+        body = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                           "time": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(body + "\n")
+        return True
+
+    def _holder(self) -> dict | None:
+        try:
+            return json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return {}
+
+    def _is_stale(self, holder: dict) -> bool:
+        if holder.get("host") != socket.gethostname():
+            return False
+        pid = holder.get("pid")
+        return isinstance(pid, int) and not _pid_alive(pid)
+
+    def acquire(self) -> None:
+        """Take the lock, recovering a stale one; raise LockedError (or wait with `wait`)."""
+        started = time.monotonic()
+        announced = False
+        while True:
+            if self._try_create():
+                return
+            holder = self._holder()
+            if holder is None:
+                continue  # released between our attempt and the read: try again
+            if self._is_stale(holder):
+                self._note(f"recovered a stale lock {self.path} left by process "
+                           f"{holder.get('pid')} (no longer running) since {holder.get('time')}")
+                with contextlib.suppress(FileNotFoundError):
+                    self.path.unlink()
+                continue
+            who = (f"process {holder.get('pid')} on {holder.get('host')} since "
+                   f"{holder.get('time')}") if holder else "an unreadable lock file"
+            expired = (self.timeout_seconds is not None
+                       and time.monotonic() - started > self.timeout_seconds)
+            if not self.wait or expired:
+                raise LockedError(
+                    f"{self.manifest_path}: another apply is running ({who}); lock file "
+                    f"{self.path}. Use --wait to wait for it; if no apply is running, remove "
+                    "the lock file by hand")
+            if not announced:
+                self._note(f"waiting for {who} to finish with {self.manifest_path}")
+                announced = True
+            time.sleep(self.poll_seconds)
+
+    def release(self) -> None:
+        """Remove the lock, but only if it is still ours."""
+        holder = self._holder()
+        if holder and holder.get("pid") == os.getpid() and \
+                holder.get("host") == socket.gethostname():
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+
+    def __enter__(self) -> DeliveryLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
