@@ -6,7 +6,11 @@ nothing below the CLI prints.
 
 from __future__ import annotations
 
+from crds_deliver.cli import (
+    form,  # noqa: F401
+    status,  # noqa: F401
+    validate,  # noqa: F401  (registers the command)
+)
 from crds_deliver.cli.app import app, main
-from crds_deliver.cli import validate  # noqa: F401  (registers the command)
 
 __all__ = ["app", "main"]

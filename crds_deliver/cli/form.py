@@ -1,0 +1,122 @@
+"""`crds-deliver form` (every field of the submission form, explained) and `crds-deliver schema
+check` (does the bundled schema still match a server's live form?)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import typer
+
+from crds_deliver.cli.app import app
+from crds_deliver.cli.common import OutputFormat
+from crds_deliver.formhelp import (
+    DEFAULT_TIMEOUT,
+    TYPE_WORDS,
+    FormHelp,
+    FormUnavailable,
+    fetch_description,
+    form_help,
+    schema_drift,
+)
+from crds_deliver.formspec import CHOICE, YES_NO_NA, FormField
+from crds_deliver.status import resolve_project, resolve_server_setting
+
+schema_app = typer.Typer(help="Compare the bundled manifest schema with a server's live form.",
+                         no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+
+PROJECT_HELP = "hst, jwst or roman (default: CRDS_OBSERVATORY, else jwst)."
+SERVER_HELP = ("A use-case (ops, test, dev, bit, cit, int, tvac) or a URL (default: "
+               "CRDS_SERVER_URL, else the project's OPS server).")
+
+
+def _field_lines(spec: FormField) -> list[str]:
+    kind = TYPE_WORDS.get(spec.type, spec.type)
+    head = f"{spec.key}  ({'required' if spec.required else 'optional'}, {kind})"
+    lines = [head]
+    if spec.label:
+        lines.append(f"    {spec.label}")
+    if spec.choices and spec.type == CHOICE:
+        choices = ", ".join(str(c) for c in spec.choices)
+        if set(spec.choices) == set(YES_NO_NA):
+            choices += " (true/false are read as Yes/No)"
+        lines.append(f"    choices: {choices}")
+    if spec.initial is not None:
+        lines.append(f"    default: {json.dumps(spec.initial)}")
+    if spec.help_text:
+        lines.append(f"    help: {spec.help_text}")
+    return lines
+
+
+def _as_json(result: FormHelp) -> str:
+    return json.dumps({"project": result.project, "live": result.live, "url": result.url,
+                       "source": result.source,
+                       "fields": [f.description_entry() for f in result.fields]}, indent=2)
+
+
+@app.command()
+def form(
+    project: str | None = typer.Option(None, "--project", "-p", help=PROJECT_HELP),
+    server: str | None = typer.Option(None, "--server", "-s", help=SERVER_HELP),
+    offline: bool = typer.Option(False, "--offline",
+                                 help="Do not ask a server: show the bundled form."),
+    timeout: float = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0.1,
+                                  help="Seconds to wait for the server."),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f",
+                                        help="text or json."),
+) -> None:
+    """Every field of the submission form: label, type, required or not, choices, help. From the
+    server's live form description when it answers, else from the bundled knowledge."""
+    if output is OutputFormat.markdown:
+        raise typer.BadParameter("form writes text or json", param_hint="--format")
+    project_setting = resolve_project(project, None, os.environ)
+    url = None
+    if not offline:
+        url = resolve_server_setting(project_setting.value, server, None, os.environ).value
+    result = form_help(project_setting.value, url, timeout)
+    if not result.live and not offline:
+        typer.echo(f"warning: {result.reason}; showing the bundled form", err=True)
+    if output is OutputFormat.json:
+        typer.echo(_as_json(result))
+        return
+    typer.echo(f"Submission form for {result.project}: {result.source}")
+    for spec in result.fields:
+        typer.echo("")
+        for line in _field_lines(spec):
+            typer.echo(line)
+
+
+@schema_app.command("check")
+def schema_check(
+    server: str = typer.Option(..., "--server", "-s", help=SERVER_HELP),
+    project: str | None = typer.Option(None, "--project", "-p", help=PROJECT_HELP),
+    timeout: float = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0.1,
+                                  help="Seconds to wait for the server."),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f",
+                                        help="text or json."),
+) -> None:
+    """Compare the server's live form description with the bundled schema. Exit 0 when they are
+    in step, 1 on any drift (or when the server does not answer)."""
+    if output is OutputFormat.markdown:
+        raise typer.BadParameter("schema check writes text or json", param_hint="--format")
+    project_setting = resolve_project(project, None, os.environ)
+    url = resolve_server_setting(project_setting.value, server, None, os.environ).value
+    try:
+        entries = fetch_description(url, timeout)
+    except FormUnavailable as exc:
+        raise FormUnavailable(f"cannot compare: {exc}") from None
+    drifts = schema_drift(project_setting.value, entries)
+    if output is OutputFormat.json:
+        typer.echo(json.dumps({"project": project_setting.value, "server": url,
+                               "in_step": not drifts,
+                               "drift": [d.__dict__ for d in drifts]}, indent=2))
+    else:
+        for drift in drifts:
+            typer.echo(f"drift: {drift.message}")
+        if drifts:
+            typer.echo(f"{len(drifts)} difference(s) between the live form of {url} and the "
+                       "bundled schema: update crds-deliver, or report the change")
+        else:
+            typer.echo(f"the bundled schema is in step with the live form of {url}")
+    raise typer.Exit(1 if drifts else 0)

@@ -1,0 +1,67 @@
+"""`crds-deliver status`: the settings in effect, where each came from, and the server's answer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from crds_deliver.cli.app import app
+from crds_deliver.cli.common import OutputFormat
+from crds_deliver.status import DEFAULT_TIMEOUT, Status, collect_status
+
+
+def _text(status: Status) -> list[str]:
+    lines = [
+        f"crds-deliver {status.version}",
+        f"project:  {status.project.value}  ({status.project.source})",
+        f"server:   {status.server.value}  ({status.server.source})",
+        f"token:    {status.token_source}",
+        f"user:     {status.user.value}  ({status.user.source})",
+    ]
+    check = status.check
+    if check is None:
+        lines.append("server answers: not checked (--no-check)")
+    elif check.reachable:
+        version = f" (CRDS {check.crds_version})" if check.crds_version else ""
+        lines.append(f"server answers: yes{version}")
+        lines += [f"  {key.replace('_', ' ')}: {value}" for key, value in check.contexts.items()]
+    else:
+        lines.append(f"server answers: no ({check.error})")
+    lines.append(f"python:   {status.python}")
+    lines.append("packages: " + ", ".join(
+        f"{name} {version or 'not installed'}" for name, version in status.packages.items()))
+    lines += [f"warning: {w}" for w in status.warnings]
+    return lines
+
+
+@app.command()
+def status(
+    manifest: Path | None = typer.Argument(
+        None, help="A manifest whose project and server to use (optional)."),
+    project: str | None = typer.Option(
+        None, "--project", "-p", help="hst, jwst or roman (default: the manifest's, "
+                                      "CRDS_OBSERVATORY, else jwst)."),
+    server: str | None = typer.Option(
+        None, "--server", "-s", help="A use-case (ops, test, dev, bit, cit, int, tvac) or a URL; "
+                                     "wins over CRDS_SERVER_URL and the manifest."),
+    check: bool = typer.Option(True, "--check/--no-check",
+                               help="Ask the server for get_server_info."),
+    timeout: float = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0.1,
+                                  help="Seconds to wait for the server."),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f",
+                                        help="text or json."),
+) -> None:
+    """Show the tool version, project, server URL, token source (never the token), user name,
+    whether the server answers, and package versions. Exit 1 when the server does not answer."""
+    if output is OutputFormat.markdown:
+        raise typer.BadParameter("status writes text or json", param_hint="--format")
+    result = collect_status(project=project, server=server, manifest_path=manifest,
+                            check=check, timeout=timeout)
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        for line in _text(result):
+            typer.echo(line)
+    raise typer.Exit(1 if result.check is not None and not result.check.reachable else 0)
