@@ -1,0 +1,64 @@
+"""Findings of the preflight certification: one located statement about one file.
+
+A finding names the file and, where it has them, the HDU and the keyword, so a submitter can
+go straight to the card to fix. Findings are values: checks collect them all in one pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from crds_deliver.problems import Severity
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One certification result about a file (an error fails the delivery)."""
+
+    severity: Severity
+    file: str
+    message: str
+    hdu: int | str | None = None
+    keyword: str | None = None
+
+    def location(self) -> str:
+        """`file[hdu] KEYWORD`: where to look, as much as is known."""
+        text = self.file
+        if self.hdu is not None:
+            text += f"[{self.hdu}]"
+        if self.keyword:
+            text += f" {self.keyword}"
+        return text
+
+    def to_dict(self) -> dict:
+        return {"severity": self.severity.value, "file": self.file, "hdu": self.hdu,
+                "keyword": self.keyword, "message": self.message}
+
+
+@dataclass
+class CertifyResult:
+    """What preflight learned about one file: its identity and every finding."""
+
+    instrument: str | None
+    reftype: str | None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no finding is an error (warnings and infos never block a delivery)."""
+        return not any(f.severity is Severity.ERROR for f in self.findings)
+
+
+def error(file: str, message: str, hdu: int | str | None = None,
+          keyword: str | None = None) -> Finding:
+    return Finding(Severity.ERROR, file, message, hdu, keyword)
+
+
+def warning(file: str, message: str, hdu: int | str | None = None,
+            keyword: str | None = None) -> Finding:
+    return Finding(Severity.WARNING, file, message, hdu, keyword)
+
+
+def info(file: str, message: str, hdu: int | str | None = None,
+         keyword: str | None = None) -> Finding:
+    return Finding(Severity.INFO, file, message, hdu, keyword)

@@ -1,0 +1,99 @@
+"""FITS structure and standard conformance, checked with astropy on the headers only.
+
+Data are never loaded here (the checksums are verified while streaming, see checksums.py), so
+a multi-GB file costs the same memory as a small one. What comes back is the union of the
+cards of all HDUs, first value wins, which is how CRDS reads a reference's keywords.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from astropy.io import fits
+from astropy.io.fits.verify import VerifyError
+
+from crds_deliver.certify.findings import Finding, error, warning
+
+_COMMENTARY = ("COMMENT", "HISTORY")
+
+
+@dataclass
+class Header:
+    """Keyword -> (value, HDU index) over all HDUs; COMMENT and HISTORY lines joined."""
+
+    values: dict[str, tuple[Any, int | str | None]] = field(default_factory=dict)
+    hdu_names: list[str] = field(default_factory=list)
+
+    def get(self, keyword: str) -> Any:
+        """The value, or None when absent, blank or UNDEFINED (CRDS counts those as missing)."""
+        item = self.values.get(keyword)
+        if item is None:
+            return None
+        value = item[0]
+        if isinstance(value, str) and value.strip().upper() in ("", "UNDEFINED"):
+            return None
+        return value
+
+    def hdu_of(self, keyword: str) -> int | str | None:
+        item = self.values.get(keyword)
+        return item[1] if item else None
+
+
+def _union(hdulist: fits.HDUList) -> Header:
+    header = Header()
+    for index, hdu in enumerate(hdulist):
+        header.hdu_names.append(str(hdu.name))
+        for card in hdu.header.cards:
+            key = card.keyword
+            if not key:
+                continue
+            try:
+                value = card.value
+            except (VerifyError, ValueError):
+                continue
+            if key in _COMMENTARY:
+                old = header.values.get(key)
+                text = str(value)
+                header.values[key] = ((old[0] + "\n" + text) if old else text,
+                                      old[1] if old else index)
+            elif key not in header.values:
+                header.values[key] = (value, index)
+    return header
+
+
+def check_structure(path: Path, name: str) -> tuple[Header | None, list[Finding]]:
+    """Open the headers, verify them against the FITS standard; None when unusable.
+
+    A verification failure stops the keyword checks for the file, as in CRDS: the values of
+    a non-standard header cannot be trusted.
+    """
+    findings: list[Finding] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with fits.open(path, memmap=True, lazy_load_hdus=False, checksum=False,
+                           ignore_missing_end=False) as hdulist:
+                try:
+                    hdulist.verify("exception")
+                except VerifyError as exc:
+                    detail = " ".join(str(exc).split())
+                    findings.append(error(name, f"not FITS standard: {detail}"))
+                    return None, findings
+                header = _union(hdulist)
+        except (OSError, ValueError, VerifyError) as exc:
+            findings.append(error(name, f"astropy cannot read the file: {exc}"))
+            return None, findings
+    for item in caught:
+        text = " ".join(str(item.message).split())
+        if "truncated" in text:
+            findings.append(error(name, text))
+        elif "checksum" not in text.lower() and "datasum" not in text.lower():
+            findings.append(warning(name, f"astropy: {text}"))
+    for index, hdu_name in enumerate(header.hdu_names):
+        if hdu_name.upper() == "ASDF":
+            findings.append(error(name, "FITS files must not include an ASDF extension "
+                                        "(CRDS rejects them)", hdu=index))
+    return header, findings

@@ -1,0 +1,171 @@
+"""Resolving a manifest's file globs safely, and digesting files in one streaming read.
+
+Globs are relative to the manifest's folder and must stay inside the repository (the git
+top-level folder holding the manifest): a manifest under review must not be able to deliver
+`/etc/passwd` or a file a symlink smuggles in. A folder outside the repository is allowed only
+when named explicitly (options.files_root, or CRDS_DELIVER_FILES_ROOT for a whole CI job).
+
+Digests (size, sha1 for CRDS's duplicate check, sha256 for pinning) come from a single read
+with a reused buffer, so memory does not grow with file size; files are hashed in parallel
+threads (hashlib releases the GIL on large buffers).
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crds_deliver.problems import Problem
+
+CHUNK = 4 * 1024 * 1024
+FILES_ROOT_ENV = "CRDS_DELIVER_FILES_ROOT"
+
+Consumer = Callable[[memoryview, int], None]
+
+MAX_NAME = 128
+_UPLOAD_CHARS = re.compile(r"^[A-Za-z0-9._-]+$")
+_EXTENSIONS = re.compile(r"\.(fits|asdf|json|yaml|text|r\dh|r\dd)$")
+
+
+@dataclass(frozen=True)
+class Digest:
+    size: int
+    sha1: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ResolvedFile:
+    """A file a manifest delivers: where it is, and how it is shown (relative to the manifest)."""
+
+    path: Path
+    relative: str
+
+
+@dataclass
+class Resolution:
+    files: list[ResolvedFile] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def upload_name_problem(name: str) -> str | None:
+    """Why the server would refuse `name` as an upload, or None when it is acceptable."""
+    if len(name) > MAX_NAME:
+        return f"the name is {len(name)} characters long; CRDS accepts at most {MAX_NAME}"
+    if not _UPLOAD_CHARS.match(name):
+        bad = sorted({c for c in name if not re.match(r"[A-Za-z0-9._-]", c)})
+        return f"the name contains {''.join(bad)!r}; CRDS accepts only A-Z a-z 0-9 . _ -"
+    if not _EXTENSIONS.search(name.lower()):
+        return ("the extension is not one CRDS accepts for references "
+                "(.fits .asdf .json .yaml .text .rNh .rNd)")
+    return None
+
+
+def repository_root(folder: Path) -> Path:
+    """The git top-level folder holding `folder` (walk up for .git), else the folder itself."""
+    folder = folder.resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder
+
+
+def allowed_roots(manifest_folder: Path, files_root: str | None) -> list[Path]:
+    """The repository, plus the explicit outside root from the manifest or the environment."""
+    roots = [repository_root(manifest_folder)]
+    for extra in (files_root, os.environ.get(FILES_ROOT_ENV)):
+        if extra:
+            path = Path(extra).expanduser()
+            roots.append((path if path.is_absolute() else manifest_folder / path).resolve())
+    return roots
+
+
+def _inside(path: Path, roots: Iterable[Path]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
+
+
+def resolve_globs(manifest_file: str, folder: Path, patterns: Sequence[str],
+                  locate: Callable[[int], tuple[int | None, int | None]],
+                  files_root: str | None = None) -> Resolution:
+    """Expand every glob; report empty globs, escapes, bad names and duplicate basenames.
+
+    `locate(i)` gives the manifest line/column of files[i], so each problem points at its glob.
+    """
+    result = Resolution()
+    roots = allowed_roots(folder, files_root)
+    seen: dict[Path, str] = {}
+    for index, pattern in enumerate(patterns):
+        line, col = locate(index)
+        where = f"files[{index}]"
+
+        def problem(message: str, line: int | None = line, col: int | None = col,
+                    where: str = where) -> None:
+            result.problems.append(Problem(manifest_file, message, line, col, where))
+
+        base = Path(pattern).expanduser()
+        full = str(base if base.is_absolute() else folder / base)
+        matches = sorted(m for m in glob.glob(full, recursive=True) if os.path.isfile(m))
+        if not matches:
+            problem(f"{where}: '{pattern}' matches no file")
+            continue
+        for match in matches:
+            path = Path(match)
+            real = path.resolve()
+            relative = os.path.relpath(path, folder)
+            if not _inside(real, roots):
+                how = "through a symbolic link " if real != path.absolute() else ""
+                problem(f"{where}: '{relative}' leads {how}outside the repository "
+                        f"({roots[0]}); allow an outside folder with options.files_root or "
+                        f"{FILES_ROOT_ENV}")
+                continue
+            if real in seen:
+                continue
+            seen[real] = relative
+            result.files.append(ResolvedFile(path, relative))
+    by_name: dict[str, ResolvedFile] = {}
+    for item in result.files:
+        if (reason := upload_name_problem(item.path.name)):
+            result.problems.append(Problem(manifest_file, f"{item.relative}: {reason}"))
+        first = by_name.setdefault(item.path.name, item)
+        if first is not item:
+            result.problems.append(Problem(
+                manifest_file, f"{item.relative} and {first.relative} have the same name "
+                               f"'{item.path.name}'; the server ingests files by name, so one "
+                               "would replace the other"))
+    result.files.sort(key=lambda f: f.relative)
+    return result
+
+
+def stream(path: Path, consumers: Sequence[Consumer],
+           on_bytes: Callable[[int], None] | None = None, chunk: int = CHUNK) -> int:
+    """Read `path` once, in chunks of a reused buffer, feeding every consumer; return the size."""
+    buffer = bytearray(chunk)
+    view = memoryview(buffer)
+    offset = 0
+    with path.open("rb", buffering=0) as handle:
+        while True:
+            count = handle.readinto(buffer)
+            if not count:
+                break
+            part = view[:count]
+            for consume in consumers:
+                consume(part, offset)
+            offset += count
+            if on_bytes:
+                on_bytes(count)
+    return offset
+
+
+def digest_file(path: Path, extra: Sequence[Consumer] = (),
+                on_bytes: Callable[[int], None] | None = None) -> Digest:
+    """Size, sha1 and sha256 of a file in one read; `extra` consumers see the same chunks."""
+    sha1 = hashlib.sha1()
+    sha256 = hashlib.sha256()
+    size = stream(path, [lambda part, _o: sha1.update(part), lambda part, _o: sha256.update(part),
+                         *extra], on_bytes)
+    return Digest(size, sha1.hexdigest(), sha256.hexdigest())
