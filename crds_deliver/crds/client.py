@@ -384,11 +384,12 @@ class CrdsClient:
         the page links the old pmap to the new one; the new pmap's closure, compared with the
         old one's by name without serial, pairs each new imap/rmap with what it replaces.
         Returns (old → new, names of mappings that replace nothing)."""
-        old_closure = self.mapping_names(old_context)
-        pairs = mapping_links(page_html, old_closure or [old_context])
-        new_pmap = pairs.get(old_context)
+        pairs = mapping_links(page_html)
+        old_pmap = next((old for old in pairs if old.endswith(".pmap")), old_context)
+        new_pmap = pairs.get(old_pmap)
         if not new_pmap:
             return pairs, []
+        old_closure = self.mapping_names(old_pmap)
         by_stem = {_stem(name): name for name in old_closure}
         added = []
         for name in sorted(set(self.mapping_names(new_pmap)) - set(old_closure)):

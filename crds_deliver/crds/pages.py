@@ -83,13 +83,20 @@ class Page:
         builder.close()
         self.root = builder.root
         self._ids: dict[str, Element] = {}
+        self._parents: dict[int, Element] = {}
         for element in self.root.iter():
+            for child in element.children:
+                if isinstance(child, Element):
+                    self._parents[id(child)] = element
             ident = element.attrs.get("id")
             if ident and ident not in self._ids:
                 self._ids[ident] = element
 
     def by_id(self, ident: str) -> Element | None:
         return self._ids.get(ident)
+
+    def parent(self, element: Element) -> Element | None:
+        return self._parents.get(id(element))
 
     def by_class(self, name: str) -> list[Element]:
         return [e for e in self.root.iter() if name in e.classes]
@@ -139,7 +146,6 @@ class ResultsPage:
 
 _LOGICAL_DIFF = re.compile(r"Logical Diff\s*\(\s*'?([^',()]+?)'?\s*,\s*'?([^',()]+?)'?\s*\)")
 _VERDICT = re.compile(r"\b(OK|Warnings|ERRORS)\b")
-_STATUS_WORDS = ("BAD FILES", "CONFIRMED", "CANCELLED", "CANCELED", "READY", "FAIL")
 
 
 def read_results(html: str, uploaded: list[str]) -> ResultsPage:
@@ -173,31 +179,28 @@ def read_results(html: str, uploaded: list[str]) -> ResultsPage:
 
 
 def _row_text(page: Page, element: Element) -> str:
-    """The text of the element's parent row: where the verdict of that file is shown."""
-    for candidate in page.root.iter():
-        if element in candidate.children:
-            return candidate.text()
+    """The text around a file's name where its verdict is shown: the nearest ancestor (up to
+    its table row) whose text holds a verdict."""
+    node: Element | None = element
+    while node is not None and node.tag not in ("table", "body", "#document"):
+        text = node.text()
+        if _VERDICT.search(text) or node.tag == "tr":
+            return text
+        node = page.parent(node)
     return element.text()
 
 
-def mapping_links(html: str, names: list[str]) -> dict[str, str]:
-    """On a confirmation page: for each old mapping name with an element of that id, the name
-    in its link (the new mapping)."""
+def mapping_links(html: str) -> dict[str, str]:
+    """On a confirmation page: every element whose id is a mapping name (the old pmap) and
+    that links to another mapping name (the new one)."""
     page = Page(html)
     found = {}
-    for name in names:
-        element = page.by_id(name)
-        link = element.find("a") if element is not None else None
-        text = (link.text() if link else (element.text() if element else "")).split()
-        if text and text[0] != name:
-            found[name] = text[0]
+    for element in page.root.iter():
+        ident = element.attrs.get("id", "")
+        if not ident.endswith((".pmap", ".imap", ".rmap")):
+            continue
+        link = element.find("a")
+        text = (link.text() if link else element.text()).split()
+        if text and text[0] != ident and text[0].endswith(ident[-5:]):
+            found[ident] = text[0]
     return found
-
-
-def status_from_text(text: str) -> str | None:
-    """A disposition word in a page's text, for servers without the status marker."""
-    upper = text.upper()
-    for word in _STATUS_WORDS:
-        if word in upper:
-            return "CANCELLED" if word == "CANCELED" else word
-    return None

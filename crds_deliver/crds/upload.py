@@ -4,7 +4,8 @@ Files under 2 000 000 bytes go in one multipart post; larger ones in 2 000 000-b
 each a multipart post with `Content-Range: bytes <start>-<end>/<total>` (end inclusive), the
 CSRF token of each chunk taken from the previous answer's cookie. Only one chunk is ever in
 memory, so a 10 GB file costs what a 10 kB file does. A chunk that gets no answer is sent
-again (it lands at the same offset); a refused chunk stops the upload.
+again; if the server had kept the first copy it refuses the second as an overlap, and the file
+is then sent again from its first byte (once): a retry never leaves a corrupt file behind.
 """
 
 from __future__ import annotations
@@ -37,7 +38,20 @@ def chunks(path: Path, size: int, chunk_size: int = CHUNK_SIZE) -> Iterator[tupl
 
 def upload_file(http: Http, path: Path, name: str, *, on_progress: Progress | None = None,
                 chunk_size: int = CHUNK_SIZE) -> int:
-    """Upload `path` as `name`; returns the number of posts made."""
+    """Upload `path` as `name`; returns the number of posts made (over both attempts)."""
+    try:
+        return _upload_once(http, path, name, on_progress, chunk_size)
+    except IngestError as first_error:
+        if path.stat().st_size < chunk_size:
+            raise
+        try:
+            return _upload_once(http, path, name, on_progress, chunk_size)
+        except IngestError:
+            raise first_error from None
+
+
+def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None,
+                 chunk_size: int) -> int:
     size = path.stat().st_size
     first = http.get(UPLOAD_PATH)
     token = http.csrf_token(first)

@@ -1,0 +1,18 @@
+"""Client of the CRDS web protocol (requests): see crds-protocol notes in docs/apply.md."""
+
+from crds_deliver.crds.client import CrdsClient, IngestFile, Message, SubmitOutcome
+from crds_deliver.crds.errors import (
+    CrdsError,
+    DuplicateFileError,
+    IngestError,
+    LockConflict,
+    LoginError,
+    ServerUnreachable,
+    SubmissionError,
+)
+from crds_deliver.crds.http import RequestEvent, Timeouts
+from crds_deliver.crds.server import ServerChoice, resolve_server
+
+__all__ = ["CrdsClient", "CrdsError", "DuplicateFileError", "IngestError", "IngestFile",
+           "LockConflict", "LoginError", "Message", "RequestEvent", "ServerChoice",
+           "ServerUnreachable", "SubmissionError", "SubmitOutcome", "Timeouts", "resolve_server"]
