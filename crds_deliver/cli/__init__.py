@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from crds_deliver.cli import (
     form,  # noqa: F401
+    new,  # noqa: F401
+    plan,  # noqa: F401
     status,  # noqa: F401
     validate,  # noqa: F401  (registers the command)
 )

@@ -1,0 +1,98 @@
+"""`crds-deliver new`: start a manifest with every form field, asking for the required ones on a
+terminal."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from crds_deliver.cli.app import app
+from crds_deliver.errors import UsageError
+from crds_deliver.formspec import BOOLEAN, CHOICE, DESCRIPTION_RE, FormField, all_fields
+from crds_deliver.manifest import load_manifest
+from crds_deliver.projects import USE_CASES
+from crds_deliver.report import problem_line
+from crds_deliver.scaffold import (
+    ManifestExists,
+    NewManifest,
+    pick_project,
+    render,
+    schema_reference,
+    target_path,
+    write_new,
+)
+
+
+def _ask_field(spec: FormField) -> object:
+    """One required field from the terminal; Enter leaves text empty (validate will point at
+    it), a choice must be one of its choices."""
+    if spec.type == CHOICE:
+        choices = [str(c) for c in spec.choices]
+        while True:
+            answer = typer.prompt(f"{spec.label} [{'/'.join(choices)}]",
+                                  default=str(spec.initial or choices[0]))
+            match = [c for c in choices if c.lower() == answer.strip().lower()]
+            if match:
+                return match[0]
+            typer.echo(f"  expected one of {', '.join(choices)}")
+    while True:
+        answer = typer.prompt(f"{spec.label} (Enter to fill in later)", default="",
+                              show_default=False).strip()
+        if spec.key != "description" or not answer or DESCRIPTION_RE.match(answer):
+            return answer
+        typer.echo("  only letters, digits, spaces and . _ / , = - + please")
+
+
+def _interview(project: str, files: list[str]) -> tuple[list[str], dict[str, object]]:
+    if not files:
+        answer = typer.prompt("Files to deliver (globs relative to the manifest, "
+                              "comma-separated; Enter to fill in later)", default="",
+                              show_default=False)
+        files = [g.strip() for g in answer.split(",") if g.strip()]
+    values = {spec.key: _ask_field(spec) for spec in all_fields(project)
+              if spec.required and spec.key != "instrument" and spec.type != BOOLEAN}
+    return files, values
+
+
+@app.command()
+def new(
+    path: Path | None = typer.Argument(
+        None, help="The manifest to write, or a folder for it (default: "
+                   "manifests/<project>/<instrument>/<date>-<instrument>-delivery.yaml)."),
+    instrument: str = typer.Option(..., "--instrument", "-i", help="The files' instrument."),
+    project: str | None = typer.Option(
+        None, "--project", "-p", help="hst, jwst or roman (default: the instrument's)."),
+    files: list[str] = typer.Option([], "--files", metavar="GLOB",
+                                    help="A glob of files to deliver (repeatable)."),
+    server: str = typer.Option("test", "--server", "-s",
+                               help="The manifest's server: a use-case or a URL."),
+    interactive: bool | None = typer.Option(
+        None, "--interactive/--no-interactive",
+        help="Ask for the required fields (default: when on a terminal)."),
+) -> None:
+    """Write a new manifest with every form field and its default, required ones marked, and a
+    schema line for editors. Never overwrites a file (exit 1)."""
+    project, instrument = pick_project(project, instrument)
+    if server not in USE_CASES[project] and not server.startswith(("http://", "https://")):
+        raise UsageError(f"--server {server}: expected one of {', '.join(USE_CASES[project])} "
+                         "or an http(s) URL")
+    target = target_path(path, project, instrument)
+    if target.exists():  # say so before asking questions whose answers would be lost
+        raise ManifestExists(f"{target} already exists; not overwriting it")
+    if interactive is None:
+        interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    values: dict[str, object] = {}
+    if interactive:
+        files, values = _interview(project, list(files))
+    spec = NewManifest(project, instrument, server, tuple(files), values)
+    write_new(target, render(spec, schema_reference(target)))
+    typer.echo(f"wrote {target}")
+    todo = load_manifest(target).problems
+    if todo:
+        typer.echo("still to fill in before it validates:")
+        for problem in todo:
+            typer.echo(f"  {problem_line(problem)}")
+    else:
+        typer.echo(f"it validates; next: crds-deliver plan {target}")

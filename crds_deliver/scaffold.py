@@ -1,0 +1,186 @@
+"""A new manifest with every form field written out, so a deliverer fills a form instead of
+recalling one.
+
+The manifest starts with a `yaml-language-server` schema line, so editors with a YAML language
+server complete field names and flag mistakes while typing; required fields carry a
+`# required` comment, and required text that nobody has filled in yet is left empty so that
+`crds-deliver validate` points at exactly those lines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from crds_deliver.errors import CrdsDeliverError, UsageError
+from crds_deliver.formspec import BOOLEAN, FormField, all_fields
+from crds_deliver.manifest import MANIFEST_SUFFIXES, Options
+from crds_deliver.projects import INSTRUMENTS, USE_CASES, project_of_instrument
+
+SCHEMA_NAME = "delivery.schema.json"
+# Fields the tool fills itself when absent; writing them empty would change what is posted.
+LEFT_OUT = {"creator": "defaults to '<INSTRUMENT> Team'"}
+_PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/*?,=+()-]*$")
+
+OPTION_NOTES = {
+    "auto_confirm": "confirm when the server reports no errors; cancel otherwise",
+    "auto_rename": "let the server give the files official CRDS names",
+    "compare_old_reference": "have the server compare each file with the one it replaces",
+    "ingest": "wipe: empty the server's ingest area first; keep: keep files already there",
+}
+
+
+class ManifestExists(CrdsDeliverError):
+    """`new` never overwrites: the path already holds a file."""
+
+
+@dataclass(frozen=True)
+class NewManifest:
+    """What goes into a new manifest; `values` overrides the form's defaults."""
+
+    project: str
+    instrument: str
+    server: str
+    files: tuple[str, ...] = ()
+    values: dict[str, Any] | None = None
+
+
+def pick_project(project: str | None, instrument: str) -> tuple[str, str]:
+    """Project and instrument, checked against each other; the project may be inferred from
+    the instrument. Raises UsageError naming the allowed values."""
+    wanted = instrument.strip().lower()
+    if project is None:
+        project = project_of_instrument(wanted)
+        if project is None:
+            raise UsageError(f"unknown instrument '{instrument}'; give --project and one of its "
+                             "instruments")
+    project = project.strip().lower()
+    if project not in INSTRUMENTS:
+        raise UsageError(f"unknown project '{project}'; expected one of "
+                         + ", ".join(INSTRUMENTS))
+    if wanted not in INSTRUMENTS[project]:
+        raise UsageError(f"'{instrument}' is not an instrument of {project} (expected one of "
+                         + ", ".join(INSTRUMENTS[project]) + ")")
+    return project, wanted
+
+
+def default_path(project: str, instrument: str, today: date | None = None) -> Path:
+    """Where a delivery repository keeps a new manifest: manifests/<project>/<instrument>/."""
+    day = (today or date.today()).isoformat()
+    return Path("manifests") / project / instrument / f"{day}-{instrument}-delivery.yaml"
+
+
+def target_path(path: Path | None, project: str, instrument: str) -> Path:
+    """The file to write: PATH itself, a default name inside a folder PATH, or the default."""
+    if path is None:
+        return default_path(project, instrument)
+    if path.is_dir():
+        return path / default_path(project, instrument).name
+    if not path.name.endswith(MANIFEST_SUFFIXES):
+        raise UsageError(f"{path}: a manifest's name ends in .yaml or .yml")
+    return path
+
+
+def schema_reference(manifest: Path) -> str:
+    """The `$schema` an editor should use: a `schemas/delivery.schema.json` found in the
+    manifest's folder or above (a delivery repository that keeps its own copy), else the copy
+    installed with this package; as a path relative to the manifest's folder."""
+    folder = manifest.resolve().parent
+    for parent in (folder, *folder.parents):
+        candidate = parent / "schemas" / SCHEMA_NAME
+        if candidate.is_file():
+            return Path(os.path.relpath(candidate, folder)).as_posix()
+    installed = Path(str(resources.files("crds_deliver").joinpath("schemas", SCHEMA_NAME)))
+    try:
+        return Path(os.path.relpath(installed, folder)).as_posix()
+    except ValueError:  # another drive (Windows): no relative path exists
+        return installed.as_uri()
+
+
+def scalar(value: Any) -> str:
+    """A YAML scalar that reads back as exactly `value` (plain when that is safe)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    if _PLAIN.match(text) and yaml.safe_load(text) == text and ": " not in text:
+        return text
+    return json.dumps(text)  # a JSON string is a valid YAML double-quoted scalar
+
+
+def field_value(spec: FormField, new: NewManifest) -> Any:
+    """The value written for a field: the caller's, else the form's default, else empty."""
+    values = new.values or {}
+    if spec.key in values:
+        return values[spec.key]
+    if spec.key == "instrument":
+        return new.instrument
+    if spec.initial is not None:
+        return spec.initial
+    return False if spec.type == BOOLEAN else ""
+
+
+def _field_lines(spec: FormField, value: Any) -> list[str]:
+    """The label (and help) as a comment line, then the field, marked required or not, with
+    its choices."""
+    about = spec.label + (f" ({spec.help_text})" if spec.help_text else "")
+    mark = "required" if spec.required else "optional"
+    if spec.type != BOOLEAN and spec.choices:
+        mark += ": " + " | ".join(str(c) for c in spec.choices)
+    return [f"  # {about}", f"  {spec.key}: {scalar(value)}  # {mark}"]
+
+
+def render(new: NewManifest, schema_ref: str, today: date | None = None) -> str:
+    """The manifest text: every form field with its default, required ones marked."""
+    day = (today or date.today()).isoformat()
+    servers = ", ".join(USE_CASES[new.project])
+    lines = [
+        f"# yaml-language-server: $schema={schema_ref}",
+        f"# {new.project.upper()} {new.instrument} delivery, started {day} with crds-deliver new.",
+        "# Fill in the fields marked 'required', then run: crds-deliver validate <this file>",
+        f"project: {new.project}",
+        f"server: {scalar(new.server)}  # {servers}, or the server's URL",
+        f"context: {new.project}-edit  # the context the new rules derive from",
+    ]
+    if new.files:
+        lines.append("files:  # required; globs relative to this folder")
+        lines += [f"  - {scalar(glob)}" for glob in new.files]
+    else:
+        lines.append("files: []  # required; globs relative to this folder, e.g. [refs/*.fits]")
+    lines.append("form:")
+    for spec in all_fields(new.project):
+        if spec.key in LEFT_OUT and spec.key not in (new.values or {}):
+            lines.append(f"  # {spec.key}: \"\"  # optional: {LEFT_OUT[spec.key]}")
+            continue
+        lines += _field_lines(spec, field_value(spec, new))
+    lines.append("options:")
+    defaults = Options()
+    for key, note in OPTION_NOTES.items():
+        lines.append(f"  {key}: {scalar(getattr(defaults, key))}  # {note}")
+    return "\n".join(lines) + "\n"
+
+
+def write_new(path: Path, text: str) -> None:
+    """Create `path` with `text`, atomically, refusing to replace anything that exists (even a
+    file created meanwhile: the final step is a hard link, which fails on an existing name)."""
+    if path.exists() or path.is_symlink():
+        raise ManifestExists(f"{path} already exists; not overwriting it (choose another PATH)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=".new-", suffix=".yaml", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            raise ManifestExists(f"{path} already exists; not overwriting it") from None
+    finally:
+        os.unlink(temp)

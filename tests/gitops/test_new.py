@@ -1,0 +1,148 @@
+"""`crds-deliver new`: a manifest with every form field that validates once its required fields
+are filled, a schema line editors use, and never an overwrite."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from crds_deliver.formspec import all_fields
+from crds_deliver.manifest import load_manifest
+
+FILLED = {
+    'deliverer: ""': "deliverer: Jane Doe",
+    'file_type: ""': "file_type: DARK",
+    'calpipe_version: ""': "calpipe_version: jwst 1.19.1",
+    'modes_affected: ""': "modes_affected: all imager modes",
+    'correctness_testing: ""': "correctness_testing: ran the pipeline on 20 exposures",
+    'description: ""': "description: New MIRI darks",
+}
+
+
+def _fill(path: Path, replacements: dict[str, str]) -> None:
+    text = path.read_text()
+    for old, new in replacements.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path.write_text(text)
+
+
+def test_new_manifest_validates_once_required_fields_are_filled(cli, tmp_path: Path) -> None:
+    result = cli("new", "d/miri.yaml", "--project", "jwst", "--instrument", "MIRI",
+                 "--files", "refs/*.fits", "--no-interactive", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    path = tmp_path / "d/miri.yaml"
+    assert result.stdout.startswith("wrote d/miri.yaml\nstill to fill in before it validates:")
+    problems = load_manifest(path).problems
+    assert sorted(p.field for p in problems) == sorted(
+        f"form.{key.split(':')[0]}" for key in FILLED)
+    assert cli("validate", str(path)).exit_code == 1
+    _fill(path, FILLED)
+    assert load_manifest(path).problems == []
+    assert cli("validate", str(path)).exit_code == 0
+
+
+def test_every_form_field_is_written_with_its_default(cli, tmp_path: Path) -> None:
+    assert cli("new", "m.yaml", "-i", "acs", "--no-interactive", cwd=tmp_path).exit_code == 0
+    text = (tmp_path / "m.yaml").read_text()
+    data = yaml.safe_load(text)
+    assert data["project"] == "hst"  # inferred from the instrument
+    assert data["server"] == "test"
+    assert data["files"] == []
+    written = data["form"]
+    for spec in all_fields("hst"):
+        if spec.key == "creator":
+            assert "creator" not in written and "  # creator:" in text
+            continue
+        expected = spec.initial if spec.initial is not None else ""
+        if spec.key == "instrument":
+            expected = "acs"
+        assert written[spec.key] == expected, spec.key
+        line = next(x for x in text.splitlines() if x.startswith(f"  {spec.key}:"))
+        assert ("# required" in line) == spec.required, line
+    assert data["options"] == {"auto_confirm": False, "auto_rename": True,
+                               "compare_old_reference": True, "ingest": "wipe"}
+
+
+def test_schema_line_points_at_a_schema_editors_can_open(cli, tmp_path: Path) -> None:
+    assert cli("new", "a/b/m.yaml", "-i", "nircam", "--no-interactive",
+               cwd=tmp_path).exit_code == 0
+    first = (tmp_path / "a/b/m.yaml").read_text().splitlines()[0]
+    assert first.startswith("# yaml-language-server: $schema=")
+    ref = first.split("$schema=", 1)[1]
+    installed = (tmp_path / "a/b" / ref).resolve()
+    assert json.loads(installed.read_text())["title"] == "CRDS delivery manifest"
+    # A delivery repository that keeps its own copy of the schema is preferred.
+    (tmp_path / "schemas").mkdir()
+    shutil.copy(installed, tmp_path / "schemas/delivery.schema.json")
+    assert cli("new", "a/b/n.yaml", "-i", "nircam", "--no-interactive",
+               cwd=tmp_path).exit_code == 0
+    first = (tmp_path / "a/b/n.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../../schemas/delivery.schema.json"
+
+
+def test_default_path_and_folder_path(cli, tmp_path: Path) -> None:
+    result = cli("new", "-i", "wfi", "--no-interactive", cwd=tmp_path)
+    assert result.exit_code == 0
+    written = list((tmp_path / "manifests/roman/wfi").glob("*-wfi-delivery.yaml"))
+    assert len(written) == 1
+    (tmp_path / "here").mkdir()
+    assert cli("new", "here", "-i", "wfi", "--no-interactive", cwd=tmp_path).exit_code == 0
+    assert [p.name for p in (tmp_path / "here").iterdir()] == [written[0].name]
+
+
+def test_never_overwrites(cli, tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text("mine\n")
+    result = cli("new", str(path), "-i", "miri", "--no-interactive")
+    assert result.exit_code == 1
+    assert "already exists" in result.stderr
+    assert path.read_text() == "mine\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "m.yaml"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["-i", "miri", "-p", "hst"], "'miri' is not an instrument of hst"),
+    (["-i", "nocam"], "unknown instrument 'nocam'"),
+    (["-i", "wfi", "-s", "bit"], "--server bit: expected one of ops, test, dev, int, tvac"),
+    (["-i", "wfi", "m.txt"], "a manifest's name ends in .yaml or .yml"),
+])
+def test_bad_arguments_are_usage_errors(cli, tmp_path: Path, args: list[str],
+                                        message: str) -> None:
+    result = cli("new", *args, "--no-interactive", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
+
+
+def test_interactive_questions_fill_the_required_fields(cli, tmp_path: Path) -> None:
+    answers = [
+        "refs/*.fits, more/*.fits",      # files
+        "Jane Doe",                      # deliverer
+        "DARK",                          # file_type
+        "yes",                           # useafter_matches (any case)
+        "maybe", "no",                   # compliance_verified: refused, then accepted
+        "jwst 1.19.1",                   # calpipe_version
+        "",                              # replacing_badfiles: default N/A
+        "all modes",                     # modes_affected
+        "",                              # correctness_testing: left for later
+        "trivial",                       # change_level
+        "darks!", "New darks",           # description: refused, then accepted
+    ]
+    result = cli("new", "m.yaml", "-i", "miri", "--interactive", cwd=tmp_path,
+                 input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.stdout
+    assert "expected one of N/A, No, Yes" in result.stdout
+    assert "only letters, digits" in result.stdout
+    data = yaml.safe_load((tmp_path / "m.yaml").read_text())
+    assert data["files"] == ["refs/*.fits", "more/*.fits"]
+    form = data["form"]
+    assert (form["deliverer"], form["useafter_matches"], form["compliance_verified"],
+            form["replacing_badfiles"], form["change_level"], form["description"]) == (
+        "Jane Doe", "Yes", "No", "N/A", "TRIVIAL", "New darks")
+    problems = load_manifest(tmp_path / "m.yaml").problems
+    assert [p.field for p in problems] == ["form.correctness_testing"]
