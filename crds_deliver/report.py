@@ -32,3 +32,117 @@ def summary_line(checked: int, invalid: int, problems: int) -> str:
         return f"{checked} {noun} checked, all valid"
     return f"{checked} {noun} checked, {invalid} invalid, {problems} problem" + \
         ("" if problems == 1 else "s")
+
+
+# --- Plans -------------------------------------------------------------------------------------
+
+PLAN_FORMAT_VERSION = 1
+_ICONS = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
+
+
+def _plan_summary(plans: list) -> dict:
+    actions: dict[str, int] = {}
+    for plan in plans:
+        actions[plan.action.value] = actions.get(plan.action.value, 0) + 1
+    return {"manifests": len(plans), "actions": actions,
+            "errors": sum(p.count(Severity.ERROR) for p in plans),
+            "warnings": sum(p.count(Severity.WARNING) for p in plans)}
+
+
+def plans_json(plans: list) -> str:
+    """Plans for machines (validated by schemas/plan.schema.json)."""
+    return json.dumps({"version": PLAN_FORMAT_VERSION,
+                       "manifests": [p.to_dict() for p in plans],
+                       "summary": _plan_summary(plans)}, indent=2)
+
+
+def _size(size: int | None) -> str:
+    if size is None:
+        return "?"
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return str(size)
+
+
+def _finding_text(finding) -> str:
+    where = ""
+    if finding.hdu is not None:
+        where += f"[HDU {finding.hdu}] "
+    if finding.keyword:
+        where += f"{finding.keyword}: " if not finding.message.startswith(finding.keyword) else ""
+    return f"{finding.severity.value}: {where}{finding.message}"
+
+
+def plans_text(plans: list, width: int = 110) -> str:
+    """Plans for people: a header line and a table of files per manifest, then the findings."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    out = io.StringIO()
+    console = Console(file=out, width=width, force_terminal=False, color_system=None,
+                      highlight=False, soft_wrap=False)
+    for plan in plans:
+        target = f"{plan.project} {plan.instrument} → {plan.server}" if plan.project else ""
+        console.print(f"{plan.manifest}: {plan.action.value} {target}".rstrip())
+        console.print(f"  {plan.reason}")
+        if plan.files:
+            table = Table(box=None, pad_edge=False, show_edge=False)
+            for column in ("file", "size", "type", "sha256", "errors", "warnings"):
+                table.add_column(column, justify="right" if column in (
+                    "size", "errors", "warnings") else "left")
+            for item in plan.files:
+                errors = sum(1 for f in item.findings if f.severity is Severity.ERROR)
+                warns = sum(1 for f in item.findings if f.severity is Severity.WARNING)
+                kind = f"{item.instrument or '?'} {item.reftype or '?'}"
+                table.add_row(item.path, _size(item.size), kind, (item.sha256 or "")[:12],
+                              str(errors), str(warns))
+            console.print(table)
+        for problem in plan.problems:
+            console.print("  " + problem_line(problem), markup=False)
+        for finding in plan.all_findings():
+            console.print(f"  {finding.location()}: {_finding_text(finding)}", markup=False)
+        console.print("")
+    summary = _plan_summary(plans)
+    actions = ", ".join(f"{n} {a}" for a, n in sorted(summary["actions"].items()))
+    console.print(f"{summary['manifests']} manifest(s): {actions}; {summary['errors']} error(s), "
+                  f"{summary['warnings']} warning(s)")
+    return out.getvalue()
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def plans_markdown(plans: list) -> str:
+    """Plans for a pull-request comment or a CI step summary (GitHub-flavoured Markdown)."""
+    summary = _plan_summary(plans)
+    lines = ["## crds-deliver plan", "",
+             f"{summary['manifests']} manifest(s), {summary['errors']} error(s), "
+             f"{summary['warnings']} warning(s)", "",
+             "| manifest | action | files | errors | warnings | why |",
+             "|---|---|---:|---:|---:|---|"]
+    for plan in plans:
+        lines.append(f"| `{_md(plan.manifest)}` | **{plan.action.value}** | {len(plan.files)} | "
+                     f"{plan.count(Severity.ERROR)} | {plan.count(Severity.WARNING)} | "
+                     f"{_md(plan.reason)} |")
+    for plan in plans:
+        if not plan.files and not plan.problems and not plan.all_findings():
+            continue
+        lines += ["", f"### `{_md(plan.manifest)}` — {plan.action.value}", ""]
+        if plan.files:
+            lines += ["| file | size | type | sha256 |", "|---|---:|---|---|"]
+            lines += [f"| `{_md(f.path)}` | {_size(f.size)} | {f.instrument or '?'} "
+                      f"{f.reftype or '?'} | `{(f.sha256 or '')[:16]}` |" for f in plan.files]
+            lines.append("")
+        for problem in plan.problems:
+            icon = _ICONS[problem.severity.value]
+            lines.append(f"- {icon} `{_md(problem.location())}` {_md(problem.message)}")
+        for finding in plan.all_findings():
+            icon = _ICONS[finding.severity.value]
+            lines.append(f"- {icon} `{_md(finding.location())}` {_md(_finding_text(finding))}")
+    return "\n".join(lines) + "\n"

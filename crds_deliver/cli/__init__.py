@@ -10,6 +10,7 @@ from crds_deliver.cli import (
     form,  # noqa: F401
     new,  # noqa: F401
     plan,  # noqa: F401
+    sandbox,  # noqa: F401
     status,  # noqa: F401
     validate,  # noqa: F401  (registers the command)
 )

@@ -1,0 +1,64 @@
+"""`crds-deliver plan`: what apply would do with each manifest, checked offline."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from crds_deliver.cli.app import app
+from crds_deliver.cli.common import OutputFormat, manifest_paths
+from crds_deliver.errors import ManifestError
+from crds_deliver.plan import ManifestPlan, make_plan, pin_manifest
+from crds_deliver.report import plans_json, plans_markdown, plans_text
+
+
+def _plan_with_progress(path: Path) -> ManifestPlan:
+    """Rich progress bars on stderr while hashing, only for a person watching a terminal."""
+    if not sys.stderr.isatty():
+        return make_plan(path)
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    tasks: dict[str, int] = {}
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                  TransferSpeedColumn(), console=Console(stderr=True), transient=True) as bars:
+        def on_progress(name: str, done: int, total: int) -> None:
+            if total < 64 * 1024 * 1024:  # small files finish before a bar is worth drawing
+                return
+            if name not in tasks:
+                tasks[name] = bars.add_task(name, total=total)
+            bars.update(tasks[name], completed=done)
+
+        return make_plan(path, on_progress=on_progress)
+
+
+@app.command()
+def plan(
+    paths: list[Path] = typer.Argument(..., help="Manifests, or folders searched for *.yaml."),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f",
+                                        help="text (people), json (machines), markdown (PRs)."),
+    pin: bool = typer.Option(False, "--pin", help="Write the files and their sha256 into each "
+                                                  "manifest's pinned: list."),
+) -> None:
+    """Resolve files, digest and certify them offline, and say what apply would do.
+
+    Exit 1 when any manifest has errors (apply would refuse it).
+    """
+    plans = []
+    for path in manifest_paths(paths):
+        planned = _plan_with_progress(path)
+        if pin and planned.files:
+            try:
+                planned = pin_manifest(planned)
+            except ManifestError as exc:
+                typer.echo(f"error: {exc}", err=True)
+        plans.append(planned)
+    if output is OutputFormat.json:
+        typer.echo(plans_json(plans))
+    elif output is OutputFormat.markdown:
+        typer.echo(plans_markdown(plans), nl=False)
+    else:
+        typer.echo(plans_text(plans), nl=False)
+    raise typer.Exit(1 if any(p.has_errors for p in plans) else 0)

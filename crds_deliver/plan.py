@@ -1,0 +1,263 @@
+"""The Plan: what `apply` would do with each manifest, and why, decided offline.
+
+A plan resolves the manifest's globs, digests and certifies every file (one read per file,
+files in parallel), checks the delivery against its form and its pinned digests, and reads the
+result record to tell a finished delivery (SKIP) from an interrupted one (RESUME). Reviewers
+read the plan in the pull request; apply executes exactly this.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from crds_deliver.certify import CertifyResult, Finding, Preflight
+from crds_deliver.certify.delivery import CertifiedFile, certify_delivery
+from crds_deliver.files import ResolvedFile, digest_file, resolve_globs
+from crds_deliver.manifest import Manifest, load_manifest
+from crds_deliver.problems import Problem, Severity
+from crds_deliver.record import TERMINAL_STATES, read_state
+
+Progress = Callable[[str, int, int], None]  # (file shown, bytes read so far, file size)
+MAX_WORKERS = 4
+PIN_FIELD = "pinned"
+
+
+class Action(str, Enum):
+    """What apply would do with a manifest."""
+
+    DELIVER = "DELIVER"   # submit the files
+    RESUME = "RESUME"     # a delivery is under way (non-terminal record): follow it up
+    SKIP = "SKIP"         # already delivered or finished (terminal record): nothing to do
+    REFUSE = "REFUSE"     # errors: apply will not submit
+
+
+@dataclass
+class PlannedFile:
+    """One delivered file: where, its digests, what it is, and what preflight found."""
+
+    path: str
+    size: int | None
+    sha1: str | None
+    sha256: str | None
+    instrument: str | None
+    reftype: str | None
+    findings: list[Finding] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "size": self.size, "sha1": self.sha1, "sha256": self.sha256,
+                "instrument": self.instrument, "reftype": self.reftype,
+                "findings": [f.to_dict() for f in self.findings]}
+
+
+@dataclass
+class ManifestPlan:
+    """The plan of one manifest."""
+
+    manifest: str
+    action: Action
+    reason: str
+    project: str | None = None
+    server: str | None = None
+    context: str | None = None
+    instrument: str | None = None
+    state: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+    files: list[PlannedFile] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    manifest_path: Path | None = None
+
+    def all_findings(self) -> list[Finding]:
+        return [f for item in self.files for f in item.findings] + self.findings
+
+    def count(self, severity: Severity) -> int:
+        return (sum(1 for p in self.problems if p.severity is severity)
+                + sum(1 for f in self.all_findings() if f.severity is severity))
+
+    @property
+    def has_errors(self) -> bool:
+        return self.count(Severity.ERROR) > 0
+
+    def to_dict(self) -> dict:
+        return {"manifest": self.manifest, "action": self.action.value, "reason": self.reason,
+                "project": self.project, "server": self.server, "context": self.context,
+                "instrument": self.instrument, "state": self.state,
+                "errors": self.count(Severity.ERROR), "warnings": self.count(Severity.WARNING),
+                "problems": [p.to_dict() for p in self.problems],
+                "files": [f.to_dict() for f in self.files],
+                "findings": [f.to_dict() for f in self.findings]}
+
+
+def _certify_one(item: ResolvedFile, project: str, on_progress: Progress | None) -> PlannedFile:
+    preflight = Preflight(item.path, project, name=item.relative)
+    try:
+        total = item.path.stat().st_size
+        done = 0
+
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            if on_progress:
+                on_progress(item.relative, done, total)
+
+        digest = digest_file(item.path, preflight.consumers, advance)
+    except OSError as exc:
+        return PlannedFile(item.relative, None, None, None, None, None,
+                           [Finding(Severity.ERROR, item.relative,
+                                    f"cannot read: {exc.strerror or exc}")])
+    result = preflight.finish()
+    return PlannedFile(item.relative, digest.size, digest.sha1, digest.sha256,
+                       result.instrument, result.reftype, result.findings)
+
+
+def pin_problems(manifest: Manifest, files: list[PlannedFile]) -> list[Problem]:
+    """Errors when the files or digests differ from those pinned (what reviewers approved)."""
+    if not manifest.pinned:
+        return []
+    problems = []
+    current = {f.path: f for f in files}
+    file = str(manifest.path)
+    for index, pin in enumerate(manifest.pinned):
+        line, col = manifest.locate((PIN_FIELD, index))
+        where = f"{PIN_FIELD}[{index}]"
+        now = current.get(pin.path)
+        if now is None:
+            problems.append(Problem(file, f"{where}: pinned file '{pin.path}' is no longer "
+                                          "delivered (the globs do not match it)",
+                                    line, col, where))
+        elif now.sha256 is not None and (now.sha256 != pin.sha256 or now.size != pin.size):
+            problems.append(Problem(file, f"{where}: '{pin.path}' changed since it was pinned "
+                                          f"(sha256 {now.sha256[:12]}…, pinned "
+                                          f"{pin.sha256[:12]}…); review it and re-pin with "
+                                          "`crds-deliver plan --pin`", line, col, where))
+    pinned = {p.path for p in manifest.pinned}
+    line, col = manifest.locate((PIN_FIELD,))
+    for extra in sorted(set(current) - pinned):
+        problems.append(Problem(file, f"{PIN_FIELD}: '{extra}' is delivered but not pinned; "
+                                      "re-pin with `crds-deliver plan --pin`",
+                                line, col, PIN_FIELD))
+    return problems
+
+
+def decide(plan: ManifestPlan) -> None:
+    """Set the action and reason from the state and the errors found."""
+    if plan.state is not None and plan.action is not Action.REFUSE:
+        return
+    if plan.has_errors:
+        plan.action = Action.REFUSE
+        plan.reason = f"{plan.count(Severity.ERROR)} error(s) must be fixed first"
+    else:
+        plan.action = Action.DELIVER
+        plan.reason = f"{len(plan.files)} file(s) pass preflight"
+
+
+def make_plan(manifest_path: Path, *, on_progress: Progress | None = None) -> ManifestPlan:
+    """Plan one manifest. Never raises for bad content: problems are in the plan."""
+    shown = str(manifest_path)
+    loaded = load_manifest(manifest_path)
+    if loaded.manifest is None:
+        return ManifestPlan(shown, Action.REFUSE, "the manifest is not valid",
+                            problems=loaded.problems, manifest_path=manifest_path)
+    manifest = loaded.manifest
+    plan = ManifestPlan(shown, Action.DELIVER, "", project=manifest.project,
+                        server=manifest.server, context=manifest.context,
+                        instrument=manifest.instrument, problems=list(loaded.problems),
+                        manifest_path=manifest_path)
+    try:
+        state = read_state(manifest_path)
+    except (ValueError, OSError) as exc:
+        plan.problems.append(Problem(shown, f"unreadable result record: {exc}"))
+        state = None
+    except Exception as exc:  # noqa: BLE001  (a corrupt YAML record)
+        plan.problems.append(Problem(shown, f"unreadable result record: {exc}"))
+        state = None
+    if state is not None:
+        plan.state = state.value
+        if state in TERMINAL_STATES:
+            plan.action = Action.SKIP
+            plan.reason = f"the result record says {state.value}: nothing left to do"
+            return plan
+        plan.action = Action.RESUME
+        plan.reason = f"a delivery is under way ({state.value}): apply will follow it up"
+
+    resolution = resolve_globs(shown, manifest.folder, manifest.files,
+                               lambda i: manifest.locate(("files", i)),
+                               manifest.options.files_root)
+    plan.problems += resolution.problems
+    workers = max(1, min(MAX_WORKERS, os.cpu_count() or 1, len(resolution.files)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        plan.files = list(pool.map(lambda f: _certify_one(f, manifest.project, on_progress),
+                                   resolution.files))
+    plan.findings = certify_delivery(
+        manifest.project, manifest.instrument, str(manifest.form.get("file_type") or ""),
+        [CertifiedFile(f.path, f.sha1, CertifyResult(f.instrument, f.reftype, f.findings))
+         for f in plan.files if f.sha1])
+    plan.problems += pin_problems(manifest, plan.files)
+    decide(plan)
+    return plan
+
+
+_TOP_KEY = re.compile(r"^[^\s#-]")
+_PINNED_KEY = re.compile(r"^pinned\s*:")
+
+
+def pinned_block(files: list[PlannedFile]) -> str:
+    """The `pinned:` YAML block for `files` (paths as JSON strings: always valid YAML)."""
+    lines = ["pinned:"]
+    for item in files:
+        lines += [f"  - path: {json.dumps(item.path)}", f"    size: {item.size}",
+                  f"    sha256: {item.sha256}"]
+    return "\n".join(lines) + "\n"
+
+
+def replace_pinned(text: str, block: str) -> str:
+    """`text` with its top-level pinned block replaced by `block` (appended when absent);
+    every other byte, comments included, is kept."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if _PINNED_KEY.match(line)), None)
+    if start is None:
+        joiner = "" if not text or text.endswith("\n") else "\n"
+        return text + joiner + block
+    end = start + 1
+    while end < len(lines) and not _TOP_KEY.match(lines[end]):
+        end += 1
+    # Comment lines and blank lines just above the next key belong to that key.
+    while end - 1 > start and not lines[end - 1].startswith((" ", "-", "\t")):
+        end -= 1
+    return "".join(lines[:start]) + block + "".join(lines[end:])
+
+
+def pin_manifest(plan: ManifestPlan) -> ManifestPlan:
+    """Write the plan's files and sha256 digests into the manifest (atomically) and return
+    the plan without the pin mismatches it fixed. Refuses when other errors remain."""
+    from crds_deliver.errors import ManifestError
+
+    others = [p for p in plan.problems
+              if p.severity is Severity.ERROR and not (p.field or "").startswith(PIN_FIELD)]
+    findings = [f for f in plan.all_findings() if f.severity is Severity.ERROR]
+    if plan.manifest_path is None or plan.action is Action.SKIP or others or findings \
+            or not plan.files:
+        raise ManifestError(f"{plan.manifest}: not pinned: fix the errors first", others)
+    path = plan.manifest_path
+    text = path.read_text(encoding="utf-8")
+    updated = replace_pinned(text, pinned_block(plan.files))
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(updated)
+        os.chmod(temp, path.stat().st_mode & 0o777)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    plan.problems = [p for p in plan.problems if not (p.field or "").startswith(PIN_FIELD)]
+    plan.action = Action.REFUSE if plan.state is None else plan.action
+    decide(plan)
+    return plan
