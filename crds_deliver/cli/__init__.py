@@ -7,7 +7,10 @@ nothing below the CLI prints.
 from __future__ import annotations
 
 from crds_deliver.cli import (
+    apply,  # noqa: F401
+    confirm,  # noqa: F401
     form,  # noqa: F401
+    history,  # noqa: F401
     new,  # noqa: F401
     plan,  # noqa: F401
     sandbox,  # noqa: F401

@@ -1,0 +1,53 @@
+"""`crds-deliver sandbox`: run the local CRDS-compatible server in the foreground.
+
+This is the one place a token is printed, on purpose: the user who starts the server needs it
+to point a client at it (MAST_API_TOKEN). It is generated when --token is not given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from crds_deliver.cli.app import app
+from crds_deliver.errors import UsageError
+from crds_deliver.projects import PROJECTS
+
+
+@app.command()
+def sandbox(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: local only)."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on (0 = any free port)."),
+    data: Path = typer.Option(Path(".crds-sandbox"), "--data",
+                              help="Folder holding the server's files and catalog."),
+    project: str = typer.Option("jwst", "--project", help="hst, jwst or roman."),
+    user: str = typer.Option("sandbox", "--user", help="The account that may log in."),
+    token: str = typer.Option(None, "--token", help="Its token (generated when omitted)."),
+) -> None:
+    """Run a local CRDS-compatible server (the submission protocol, for rehearsals and tests)."""
+    if project not in PROJECTS:
+        raise UsageError(f"--project must be one of {', '.join(PROJECTS)}, not '{project}'")
+    try:
+        from crds_deliver.sandbox import Sandbox
+    except ImportError as exc:
+        raise UsageError("the sandbox needs Werkzeug: pip install 'crds-deliver[sandbox]'"
+                         f" ({exc})") from None
+    server = Sandbox(data, project=project, username=user, token=token)
+    try:
+        server.start(host, port, log_requests=True)
+    except OSError as exc:
+        server.stop()
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    typer.echo(f"CRDS sandbox for {project} at {server.url}  (data in {data})")
+    typer.echo(f"  CRDS_SERVER_URL={server.url}")
+    typer.echo(f"  CRDS_OBSERVATORY={project}")
+    typer.echo(f"  CRDS_USERNAME={server.username}")
+    typer.echo(f"  MAST_API_TOKEN={server.token}")
+    typer.echo("Press Ctrl-C to stop.")
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        typer.echo("stopping")
+    finally:
+        server.stop()

@@ -1,0 +1,413 @@
+"""The WSGI application: URL routing and the views of the CRDS web protocol.
+
+Werkzeug gives routing, cookie handling and a multipart parser that spools uploads to
+temporary files on disk (so a 10 GB chunked upload never sits in memory) without pulling in a
+web framework. Every view is a small function of (request, state) -> response; the protocol
+logic lives in the modules it calls (sessions, ingest, submission, jsonrpc).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import secrets
+import socket
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import wrap_file
+
+from crds_deliver.projects import INSTRUMENTS
+from crds_deliver.sandbox import pages
+from crds_deliver.sandbox.catalog import Catalog
+from crds_deliver.sandbox.faults import Faults
+from crds_deliver.sandbox.forms import check_submission, description_yaml
+from crds_deliver.sandbox.ingest import ContentRange, IngestArea, IngestError
+from crds_deliver.sandbox.jsonrpc import JsonRpc
+from crds_deliver.sandbox.rules import Rules
+from crds_deliver.sandbox.sessions import LockHeld, Session, SessionStore, csrf_ok, new_csrf_token
+from crds_deliver.sandbox.settings import SandboxSettings
+from crds_deliver.sandbox.stats import Stats
+from crds_deliver.sandbox.submission import Outcome, Processor, Trapped
+
+CSRF_MAX_AGE = 31449600  # 364 days, as Django sets it
+SESSION_MAX_AGE = 64800  # 18 h, as observed on a real server
+_SLASHES = re.compile(r"/{2,}")
+
+SUBMISSION_URLS = {
+    "/submission_form/redcat_submit/": ("redcat", True),
+    "/batch_submit_references/": ("batch", False),
+}
+UNSUPPORTED_URLS = ("/certify/", "/submit/reference/", "/submit/mapping/")
+
+
+@dataclass
+class State:
+    """Everything the views share for one sandbox instance."""
+
+    project: str
+    users: dict[str, str]  # username -> token
+    settings: SandboxSettings
+    faults: Faults
+    stats: Stats
+    catalog: Catalog
+    rules: Rules
+    sessions: SessionStore
+    processor: Processor
+    rpc: JsonRpc
+    ingest_root: Path
+    references_dir: Path
+
+
+class _Context:
+    """Per-request helpers: the session, the CSRF cookie, and response finishing."""
+
+    def __init__(self, request: Request, state: State) -> None:
+        self.request = request
+        self.state = state
+        self.session: Session | None = state.sessions.get(request.cookies.get("sessionid"))
+        self.csrf = request.cookies.get("csrftoken") or new_csrf_token()
+
+    def with_csrf(self, response: Response) -> Response:
+        if not self.state.faults.take_csrf_omission():
+            response.set_cookie("csrftoken", self.csrf, max_age=CSRF_MAX_AGE, path="/",
+                                samesite="Lax")
+        return response
+
+    def csrf_valid(self) -> bool:
+        return csrf_ok(self.request.cookies.get("csrftoken"),
+                       self.request.form.get("csrfmiddlewaretoken"))
+
+    def ingest(self) -> IngestArea:
+        assert self.session is not None
+        return IngestArea(self.state.ingest_root, self.session.user,
+                          self.state.settings.max_file_size)
+
+
+def _html(text: str, status: int = 200) -> Response:
+    return Response(text, status=status, content_type="text/html; charset=utf-8")
+
+
+def _json(value: object, status: int = 200, request: Request | None = None) -> Response:
+    # Like the real server: text/plain unless the client asks for JSON.
+    wants_json = request is None or "json" in request.headers.get("Accept", "")
+    return Response(json.dumps(value), status=status, content_type=(
+        "application/json" if wants_json else "text/plain; charset=utf-8"))
+
+
+def _redirect(location: str) -> Response:
+    return Response("", status=302, headers={"Location": location})
+
+
+def _forbidden() -> Response:
+    return _html("<html><head><title>403 Forbidden</title></head><body><h1>Forbidden (403)"
+                 "</h1><p>CSRF verification failed. Request aborted.</p></body></html>", 403)
+
+
+def _login_required(ctx: _Context) -> Response:
+    return _redirect("/login/?next=" + ctx.request.path)
+
+
+# --- views -------------------------------------------------------------------------------
+
+def home(ctx: _Context) -> Response:
+    s = ctx.session
+    return ctx.with_csrf(_html(pages.home_page(ctx.state.project, s and s.user,
+                                               s and s.instrument)))
+
+
+def description(ctx: _Context) -> Response:
+    return Response(description_yaml(ctx.state.project), content_type="text/yaml; charset=utf-8")
+
+
+def lock_status(ctx: _Context, user: str) -> Response:
+    return _json(ctx.state.sessions.lock_status(user))
+
+
+def login(ctx: _Context) -> Response:
+    state, request = ctx.state, ctx.request
+    instruments = INSTRUMENTS[state.project]
+    if request.method == "GET":
+        return ctx.with_csrf(_html(pages.login_page(state.project, instruments, ctx.csrf)))
+    if not ctx.csrf_valid():
+        return _forbidden()
+    user = request.form.get("username", "")
+    token = request.form.get("password") or request.cookies.get("ASB-AUTH", "")
+    expected = state.users.get(user)
+    if expected is None or not secrets.compare_digest(token.encode(), expected.encode()):
+        if state.settings.login_failure_style == "myst":
+            return _html(pages.myst_page())
+        return ctx.with_csrf(_html(pages.login_page(
+            state.project, instruments, ctx.csrf,
+            error="Username or password invalid,  please try again.")))
+    instrument = request.form.get("instrument", "none").lower()
+    if instrument not in (*instruments, "none"):
+        return _html(pages.error_page("Login", f"Unknown instrument '{instrument}'."))
+    if ctx.session is not None:
+        state.sessions.logout(ctx.session)
+    try:
+        session = state.sessions.login(user, instrument)
+    except LockHeld as exc:
+        return _html(pages.error_page("Login", str(exc)))
+    IngestArea(state.ingest_root, user, state.settings.max_file_size)
+    state.stats.incr("logins")
+    next_url = request.form.get("next") or "/"
+    response = _redirect(next_url if next_url.startswith("/") else "/")
+    response.set_cookie("sessionid", session.key, max_age=SESSION_MAX_AGE, path="/",
+                        httponly=True, samesite="Lax")
+    return response
+
+
+def logout(ctx: _Context) -> Response:
+    if ctx.session is not None:
+        ctx.state.sessions.logout(ctx.session)
+        ctx.state.stats.incr("logouts")
+    response = _redirect("/")
+    response.delete_cookie("sessionid", path="/")
+    return response
+
+
+def upload_list(ctx: _Context) -> Response:
+    if ctx.session is None:
+        return _login_required(ctx)
+    response = _json(ctx.ingest().listing(), request=ctx.request)
+    response.headers["Content-Disposition"] = "inline; filename=files.json"
+    return ctx.with_csrf(response)
+
+
+def upload_delete(ctx: _Context, name: str) -> Response:
+    if ctx.session is None:
+        return _login_required(ctx)
+    try:
+        ctx.ingest().delete(name)
+    except IngestError as exc:
+        return _json({"error": str(exc)}, exc.status)
+    if ctx.request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        return _json(True)
+    return _redirect("/upload/list/")
+
+
+def upload(ctx: _Context) -> Response:
+    state, request = ctx.state, ctx.request
+    if ctx.session is None:
+        return _login_required(ctx)
+    if request.method == "GET":
+        return ctx.with_csrf(_html(pages.form_page("Upload files", request.path, ctx.csrf)))
+    content_range = request.headers.get("Content-Range")
+    if content_range:
+        state.stats.incr("chunk_posts")
+    if state.faults.take_chunk_failure():
+        return ctx.with_csrf(_json({"error": "chunk lost (fault injected)"}, 500))
+    try:
+        if content_range is None and (request.content_length or 0) > \
+                state.settings.max_file_size + 65536:
+            raise IngestError(413, f"upload of {request.content_length} bytes is larger than "
+                                   f"this server accepts ({state.settings.max_file_size})")
+        parsed = ContentRange.parse(content_range) if content_range else None
+        if parsed:
+            ctx.ingest()._check_size(parsed.total, "upload")
+        if not ctx.csrf_valid():
+            return _forbidden()
+        storage = request.files.get("files")
+        if storage is None or not storage.filename:
+            raise IngestError(400, "no file part named 'files' in the upload")
+        area = ctx.ingest()
+        if parsed is None:
+            done = area.put_whole(storage.filename, storage.stream, None)
+        else:
+            done = area.put_chunk(storage.filename, storage.stream, parsed)
+    except IngestError as exc:
+        return ctx.with_csrf(_json({"error": str(exc)}, exc.status))
+    files = []
+    if done is not None:
+        state.stats.incr("uploads")
+        files = [IngestArea.entry(done)]
+    return ctx.with_csrf(_json({"files": files}, request=request))
+
+
+def open_channel(ctx: _Context) -> Response:
+    if ctx.session is None:
+        return _login_required(ctx)
+    key = secrets.token_hex(16)
+    key = f"{key[:8]}-{key[8:12]}-{key[12:16]}-{key[16:20]}-{key[20:]}"
+    ctx.state.catalog.open_channel(key, ctx.session.user)
+    ctx.session.jpoll_key = key
+    return _json(key)
+
+
+def _finish_post(ctx: _Context, outcome: Outcome) -> Response:
+    time.sleep(ctx.state.settings.post_done_delay)
+    return _redirect(f"/display_result/{outcome.result_id}")
+
+
+def submission(ctx: _Context) -> Response:
+    state, request = ctx.state, ctx.request
+    kind, redcat = SUBMISSION_URLS[request.path]
+    title = "ReDCaT submission" if redcat else "Batch submit references"
+    if ctx.session is None:
+        if request.method == "POST":
+            state.stats.incr("submission_posts")
+        return _login_required(ctx)
+    if request.method == "GET":
+        return ctx.with_csrf(_html(pages.form_page(title, request.path, ctx.csrf)))
+    state.stats.incr("submission_posts")
+    if not ctx.csrf_valid():
+        return _forbidden()
+    session = ctx.session
+    if session.instrument == "none" or not state.sessions.holds_lock(session):
+        return ctx.with_csrf(_html(pages.error_page(title, "You can't access this function "
+                                                    "without logging in for a particular "
+                                                    "instrument.")))
+    values, errors = check_submission(request.form, state.project, redcat)
+    if errors:
+        return ctx.with_csrf(_html(pages.error_page(title, " ".join(errors))))
+    try:
+        outcome = state.processor.submit(session, values, ctx.ingest(), redcat, kind)
+    except Trapped as exc:
+        return ctx.with_csrf(_html(pages.error_page(title, str(exc))))
+    return _finish_post(ctx, outcome)
+
+
+def unsupported(ctx: _Context) -> Response:
+    if ctx.session is None:
+        return _login_required(ctx)
+    if ctx.request.method == "GET":
+        return ctx.with_csrf(_html(pages.form_page("Unsupported", ctx.request.path, ctx.csrf)))
+    return _html(pages.error_page("Unsupported", f"The sandbox does not implement "
+                                  f"{ctx.request.path}; use /submission_form/redcat_submit/ "
+                                  "or /batch_submit_references/."))
+
+
+def display_result(ctx: _Context, result_id: str, authenticated: bool = False) -> Response:
+    if authenticated and ctx.session is None:
+        return _login_required(ctx)
+    found = ctx.state.catalog.result(result_id)
+    if found is None:
+        raise NotFound(f"no results page '{result_id}'")
+    record = ctx.state.catalog.submission(found[0])
+    assert record is not None
+    if found[1] == "confirmation":
+        return ctx.with_csrf(_html(pages.confirmation_page(record)))
+    return ctx.with_csrf(_html(pages.results_page(record, result_id, ctx.csrf)))
+
+
+def confirm(ctx: _Context) -> Response:
+    state, request = ctx.state, ctx.request
+    if ctx.session is None:
+        return _login_required(ctx)
+    if not ctx.csrf_valid():
+        return _forbidden()
+    session = ctx.session
+    button = request.form.get("button", "")
+    try:
+        outcome = state.processor.finish(session, request.form.get("results_id", ""), button,
+                                         state.sessions.holds_lock(session))
+    except Trapped as exc:
+        return _html(pages.error_page("Confirm", str(exc)))
+    state.stats.incr("confirms" if outcome.state == "CONFIRMED" else "cancels")
+    state.sessions.logout(session)
+    response = _finish_post(ctx, outcome)
+    response.delete_cookie("sessionid", path="/")
+    return response
+
+
+def monitor(ctx: _Context, key: str) -> Response:
+    if not ctx.state.catalog.channel_exists(key):
+        raise NotFound(f"no channel '{key}'")
+    items = "".join(f"<li class='{m['type']}'>{m['time']} {m['data']}</li>"
+                    if isinstance(m["data"], str) else
+                    f"<li class='{m['type']}'>{m['time']} done: {m['data']['result']}</li>"
+                    for m in ctx.state.catalog.messages(key, 0))
+    return _html(f"<html><head><title>Monitor {key}</title></head><body><ul>{items}</ul>"
+                 "</body></html>")
+
+
+def rpc(ctx: _Context) -> Response:
+    ctx.state.stats.incr("rpc_calls")
+    answer = ctx.state.rpc.handle(ctx.request.get_data())
+    return Response(json.dumps(answer), content_type="application/json-rpc")
+
+
+def unchecked_get(ctx: _Context, kind: str, obs: str, name: str) -> Response:
+    state = ctx.state
+    info = state.catalog.delivered(name)
+    if obs != state.project or info is None or info["kind"] != kind.rstrip("s"):
+        raise NotFound(f"no {kind[:-1]} '{name}'")
+    path = (state.rules.path(name) if kind == "mappings" else state.references_dir / name)
+    handle = open(path, "rb")  # noqa: SIM115 (closed by the WSGI server via wrap_file)
+    return Response(wrap_file(ctx.request.environ, handle), direct_passthrough=True,
+                    content_type="application/octet-stream",
+                    headers={"Content-Length": str(info["size"])})
+
+
+URLS = Map([
+    Rule("/", endpoint=home),
+    Rule("/submission_form/redcat_description.yml", endpoint=description),
+    Rule("/lock_status/<user>/", endpoint=lock_status),
+    Rule("/login/", endpoint=login, methods=["GET", "POST"]),
+    Rule("/logout/", endpoint=logout),
+    Rule("/upload/list/", endpoint=upload_list),
+    Rule("/upload/delete/<name>/", endpoint=upload_delete, methods=["GET", "POST", "DELETE"]),
+    Rule("/upload/chunked/", endpoint=upload, methods=["GET", "POST"]),
+    Rule("/upload/new/", endpoint=upload, methods=["GET", "POST"]),
+    Rule("/jpoll/open_channel/", endpoint=open_channel),
+    *[Rule(url, endpoint=submission, methods=["GET", "POST"]) for url in SUBMISSION_URLS],
+    *[Rule(url, endpoint=unsupported, methods=["GET", "POST"]) for url in UNSUPPORTED_URLS],
+    Rule("/display_result/<result_id>/", endpoint=display_result),
+    Rule("/authenticated_result/<result_id>/", endpoint=display_result,
+         defaults={"authenticated": True}),
+    Rule("/submit_confirm/", endpoint=confirm, methods=["POST"]),
+    Rule("/submit_confirm_pipeline/", endpoint=confirm, methods=["POST"]),
+    Rule("/monitor/<key>/", endpoint=monitor),
+    Rule("/json/", endpoint=rpc, methods=["POST"]),
+    Rule("/json/<path:rest>", endpoint=rpc, methods=["POST"]),
+    Rule("/unchecked_get/<any(mappings, references):kind>/<obs>/<name>", endpoint=unchecked_get),
+], strict_slashes=False)
+
+
+class SandboxApp:
+    """The WSGI callable: path clean-up, fault injection, counting, then routing."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        path = _SLASHES.sub("/", environ.get("PATH_INFO", "/") or "/")
+        environ["PATH_INFO"] = path
+        faults, stats = self.state.faults, self.state.stats
+        stats.incr("requests")
+        if faults.take_drop(path):
+            self._drop(environ)
+            start_response("500 Dropped", [])
+            return [b""]
+        pause = faults.take_delay(path)
+        if pause:
+            time.sleep(pause)
+        status = faults.take_error(path)
+        if status:
+            return Response(f"{status} (fault injected)", status=status)(environ, start_response)
+        request = Request(environ)
+        request.max_form_memory_size = 10 * 1024 * 1024
+        adapter = URLS.bind_to_environ(environ)
+        try:
+            endpoint, args = adapter.match()
+            if "rest" in args:
+                args.pop("rest")
+            response = endpoint(_Context(request, self.state), **args)
+        except HTTPException as exc:
+            response = exc.get_response(environ)
+        return response(environ, start_response)
+
+    @staticmethod
+    def _drop(environ: dict) -> None:
+        """Close the client connection without a response (a dropped connection)."""
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)

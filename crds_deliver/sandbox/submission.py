@@ -1,0 +1,298 @@
+"""Processing a submission POST and its confirm/cancel, as the real server does it in-request.
+
+A submission takes every file of the user's ingest area, certifies each with our own preflight
+(crds_deliver.certify), names it officially, builds pending rmaps on the derive-from context,
+reports progress on the session's jpoll channel and ends READY, BAD FILES or FAIL with a stored
+results page. Confirm turns the pending files and rmaps into a new edit context; cancel drops
+them. Input errors are "trapped": an error page and no `done`, like the real server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import html
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from crds_deliver.problems import Severity
+from crds_deliver.sandbox import mappings, naming
+from crds_deliver.sandbox.catalog import DELIVERED, SUBMITTED, Catalog
+from crds_deliver.sandbox.faults import Faults
+from crds_deliver.sandbox.fileinfo import placement
+from crds_deliver.sandbox.ingest import IngestArea
+from crds_deliver.sandbox.rules import Rules
+from crds_deliver.sandbox.sessions import Session
+from crds_deliver.sandbox.settings import SandboxSettings
+
+READY, BAD_FILES, FAIL = "READY", "BAD FILES", "FAIL"
+CONFIRMED, CANCELLED = "CONFIRMED", "CANCELLED"
+ABORT_MESSAGE = "External agent requested calling process termination."
+
+
+class Trapped(Exception):
+    """Invalid input: answered with the error page, no `done` on the channel."""
+
+
+class _Aborted(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A finished submission or confirmation: its results page id and final state."""
+
+    result_id: str
+    state: str
+
+
+def sha1_of(path: Path) -> str:
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _certify(path: Path, project: str) -> tuple[str | None, str | None, list[tuple[str, str]]]:
+    """(instrument, reftype, [(severity, message)]) from our preflight certification."""
+    from crds_deliver.certify import certify_file
+
+    result = certify_file(path, project)
+    findings = [(f.severity.value, f.message) for f in result.findings
+                if f.severity in (Severity.ERROR, Severity.WARNING)]
+    instrument = result.instrument.lower() if result.instrument else None
+    reftype = result.reftype.lower() if result.reftype else None
+    return instrument, reftype, findings
+
+
+class Processor:
+    """Runs submissions and confirmations against one catalog."""
+
+    def __init__(self, catalog: Catalog, rules: Rules, settings: SandboxSettings,
+                 faults: Faults, data_dir: Path, root_url: Callable[[], str]) -> None:
+        self.catalog = catalog
+        self.rules = rules
+        self.settings = settings
+        self.faults = faults
+        self.staging = data_dir / "staging"
+        self.references = data_dir / "references"
+        self.references.mkdir(parents=True, exist_ok=True)
+        self.root_url = root_url
+        self.project = catalog.project
+
+    # --- channel --------------------------------------------------------------------------
+
+    def _log(self, session: Session, text: str) -> None:
+        key = session.jpoll_key
+        if key is None:
+            return
+        if self.catalog.channel_aborted(key):
+            raise _Aborted(ABORT_MESSAGE)
+        self.catalog.push_message(key, "log_message", html.escape(text))
+
+    def _done(self, session: Session, status: int, result_id: str) -> None:
+        if session.jpoll_key:
+            url = self.root_url() + "/display_result/" + result_id
+            self.catalog.push_message(session.jpoll_key, "done",
+                                      {"status": status, "result": html.escape(url)})
+
+    # --- submission -----------------------------------------------------------------------
+
+    def derive_context(self, values: dict) -> str:
+        mode = values["pmap_mode"]
+        if mode in ("pmap_text", "pmap_menu"):
+            name = values["pmap_text"]
+            info = self.catalog.delivered(name)
+            if not name.endswith(".pmap") or info is None:
+                raise Trapped(f"Unknown context '{name}'.")
+            return name
+        if mode == "pmap_operational":
+            return self.catalog.operational_context
+        return self.catalog.edit_context
+
+    def submit(self, session: Session, values: dict, ingest: IngestArea, redcat: bool,
+               kind: str) -> Outcome:
+        """Process the ingest area of `session`'s user. Raises Trapped on invalid input."""
+        trap = self.faults.take_trap()
+        if trap:
+            raise Trapped(trap)
+        files = ingest.files()
+        if not files:
+            raise Trapped("No input files were specified.")
+        if redcat and values.get("instrument") != session.instrument:
+            raise Trapped(f"Instrument '{values.get('instrument')}' does not match the "
+                          f"instrument locked at login, '{session.instrument}'.")
+        context = self.derive_context(values)
+        sums: dict[str, str] = {}
+        for path in files:
+            digest = sha1_of(path)
+            known = self.catalog.find_sha1(digest)
+            if known:
+                raise Trapped(f"File '{path.name}' is identical to existing CRDS file "
+                              f"'{known}'.")
+            if digest in sums.values():
+                raise Trapped(f"File '{path.name}' is identical to another submitted file.")
+            sums[path.name] = digest
+        if not values.get("auto_rename", True):
+            for path in files:
+                if self.catalog.file(path.name) is not None:
+                    raise Trapped(f"File '{path.name}' already exists in CRDS; turn "
+                                  "auto_rename on or choose a new name.")
+        sid = str(uuid.uuid4())
+        stage = self.staging / sid
+        stage.mkdir(parents=True)
+        for path in files:
+            shutil.move(str(path), stage / path.name)
+        record = {"kind": kind, "project": self.project, "instrument": session.instrument,
+                  "context": context, "values": values, "files": [], "rmaps": {},
+                  "diffs": [], "error": ""}
+        try:
+            state = self._process(session, sid, stage, record, sums)
+        except _Aborted as exc:
+            state = FAIL
+            record["error"] = str(exc)
+            self._drop_pending(sid, stage, record)
+        except Exception as exc:  # a failed run must end FAIL with a page, never hang
+            state = FAIL
+            record["error"] = f"internal server error: {type(exc).__name__}: {exc}"
+            self._drop_pending(sid, stage, record)
+            with contextlib.suppress(_Aborted):
+                self._log(session, "ERROR: " + record["error"])
+        self.catalog.save_submission(sid, session.user, state, record)
+        result_id = str(uuid.uuid4())
+        self.catalog.add_result(result_id, sid, "submission")
+        self._done(session, 1 if state == FAIL else 0, result_id)
+        return Outcome(result_id, state)
+
+    def _process(self, session: Session, sid: str, stage: Path, record: dict,
+                 sums: dict[str, str]) -> str:
+        values = record["values"]
+        self._log(session, f"Processing {record['kind']} submission of {len(sums)} file(s) "
+                           f"by '{session.user}' relative to '{record['context']}'.")
+        time.sleep(self.settings.processing_delay)
+        placed: dict[str, list[tuple[dict, mappings.Entry]]] = {}
+        errors = 0
+        for path in sorted(stage.iterdir()):
+            self._log(session, f"Certifying '{path.name}'")
+            instrument, reftype, findings = _certify(path, self.project)
+            if instrument and instrument != session.instrument:
+                findings.append(("error", f"instrument '{instrument}' is not the instrument "
+                                          f"locked for this submission, '{session.instrument}'"))
+            rmap = self.rules.rmap_of(record["context"], instrument or "", reftype or "")
+            if instrument and reftype and rmap is None:
+                findings.append(("error", f"no rules for instrument '{instrument}' type "
+                                          f"'{reftype}' in context '{record['context']}'"))
+            for severity, message in findings:
+                self._log(session, f"{severity.upper()}: {path.name}: {message}")
+            has_error = any(s == "error" for s, _ in findings) or not (instrument and reftype)
+            errors += has_error
+            status = "ERRORS" if has_error else ("Warnings" if findings else "OK")
+            info = {"uploaded": path.name, "new": path.name, "sha1sum": sums[path.name],
+                    "size": path.stat().st_size, "instrument": instrument or "",
+                    "filekind": reftype or "", "status": status,
+                    "findings": [list(f) for f in findings]}
+            record["files"].append(info)
+            if rmap and not has_error:
+                detector, useafter = placement(path)
+                placed.setdefault(rmap, []).append(
+                    (info, mappings.Entry((detector,), useafter, path.name)))
+        forced = self.faults.take_outcome()
+        if forced == FAIL:
+            raise RuntimeError("processing failed (fault injected)")
+        if errors or forced == BAD_FILES:
+            self._log(session, f"Submission has {errors} file(s) with certify errors: "
+                               "BAD FILES; cancel it and deliver corrected files.")
+            return BAD_FILES
+        with self.catalog.transaction():
+            for old_rmap, items in sorted(placed.items()):
+                added = []
+                for info, entry in items:
+                    new_name = self._name(info, values["auto_rename"])
+                    if info["uploaded"] != new_name:
+                        (stage / info["uploaded"]).rename(stage / new_name)
+                    info["new"] = new_name
+                    self.catalog.add_file(
+                        new_name, "reference", instrument=info["instrument"],
+                        filekind=info["filekind"], sha1sum=info["sha1sum"], size=info["size"],
+                        uploaded_as=info["uploaded"], state=SUBMITTED, submission_id=sid,
+                        change_level=values.get("change_level", ""),
+                        description=values.get("description", ""))
+                    added.append(mappings.Entry(entry.match, entry.useafter, new_name))
+                new_rmap = self.rules.derive_rmap(old_rmap, added, sid)
+                record["rmaps"][new_rmap] = {"derived_from": old_rmap,
+                                             "added": [e.to_list() for e in added]}
+                record["diffs"].append([old_rmap, new_rmap])
+        for info in record["files"]:
+            if info["uploaded"] != info["new"]:
+                self._log(session, f"Renamed '{info['uploaded']}' --> '{info['new']}'")
+        for old_rmap, new_rmap in record["diffs"]:
+            self._log(session, f"Generated new rules '{new_rmap}' from '{old_rmap}'")
+        self._log(session, "Submission is READY for confirmation or cancellation.")
+        return READY
+
+    def _name(self, info: dict, auto_rename: bool) -> str:
+        if not auto_rename:
+            return info["uploaded"]
+        stem = naming.reference_stem(self.project, info["instrument"], info["filekind"])
+        return naming.next_name(stem, naming.extension(info["uploaded"]),
+                                self.catalog.all_names())
+
+    def _drop_pending(self, sid: str, stage: Path, record: dict) -> None:
+        for name in self.catalog.delete_files_of(sid):
+            if name.endswith("map"):
+                self.rules.path(name).unlink(missing_ok=True)
+        record["rmaps"], record["diffs"] = {}, []
+        shutil.rmtree(stage, ignore_errors=True)
+
+    # --- confirm / cancel -----------------------------------------------------------------
+
+    def finish(self, session: Session, result_id: str, button: str,
+               lock_ok: bool) -> Outcome:
+        """Confirm or cancel the submission behind `result_id`. Raises Trapped when refused."""
+        found = self.catalog.result(result_id)
+        if found is None:
+            raise Trapped(f"Unknown results id '{result_id}'.")
+        sid = found[0]
+        record = self.catalog.submission(sid)
+        assert record is not None
+        if button not in ("confirm", "cancel", "force"):
+            raise Trapped(f"Unknown action '{button}'.")
+        if record["state"] not in (READY, BAD_FILES):
+            raise Trapped("This submission was already confirmed or cancelled.")
+        if record["user"] != session.user:
+            raise Trapped(f"Only '{record['user']}' may confirm or cancel this submission.")
+        stage = self.staging / sid
+        if button in ("confirm", "force"):
+            if record["state"] != READY:
+                raise Trapped(f"A submission in state {record['state']} cannot be confirmed; "
+                              "cancel it.")
+            if button == "confirm" and not lock_ok:
+                raise Trapped(f"BROKEN LOCK: the lock on '{record['instrument']}' is no longer "
+                              "held by this session. Use 'force' to confirm anyway.")
+            self._confirm(sid, stage, record)
+            state = CONFIRMED
+        else:
+            self._drop_pending(sid, stage, record)
+            state = CANCELLED
+        self.catalog.save_submission(sid, record["user"], state, record)
+        confirmation_id = str(uuid.uuid4())
+        self.catalog.add_result(confirmation_id, sid, "confirmation")
+        self._done(session, 0, confirmation_id)
+        return Outcome(confirmation_id, state)
+
+    def _confirm(self, sid: str, stage: Path, record: dict) -> None:
+        with self.catalog.transaction():
+            for info in record["files"]:
+                shutil.move(str(stage / info["new"]), self.references / info["new"])
+                self.catalog.update_file(info["new"], state=DELIVERED)
+            pmap, renamed = self.rules.commit(record["rmaps"],
+                                              record["values"].get("description", ""))
+        shutil.rmtree(stage, ignore_errors=True)
+        record["new_context"] = pmap
+        renamed.setdefault(record["context"], pmap)  # the client looks up its own old pmap
+        record["renamed"] = renamed
