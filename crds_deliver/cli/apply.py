@@ -1,0 +1,246 @@
+"""`crds-deliver apply`: plan each manifest, then deliver it and write its result record."""
+
+from __future__ import annotations
+
+import getpass
+import secrets
+import sys
+import tempfile
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from crds_deliver.apply import Callbacks, Connection, Outcome, deliver
+from crds_deliver.cli.app import app
+from crds_deliver.cli.common import manifest_paths
+from crds_deliver.crds import Message, RequestEvent, resolve_server
+from crds_deliver.credentials import Credentials, Token, find_credentials
+from crds_deliver.errors import CrdsDeliverError
+from crds_deliver.gitops import commit_file, record_commit_message, repository_of
+from crds_deliver.lock import DeliveryLock
+from crds_deliver.manifest import Manifest, load_manifest
+from crds_deliver.plan import Action, make_plan
+from crds_deliver.problems import Severity
+from crds_deliver.record import State, edited_problem
+from crds_deliver.report import problem_line
+
+FAILED_STATES = (State.BAD_FILES, State.FAILED)
+SANDBOX_USER = "sandbox"
+
+
+class SandboxPool:
+    """Sandbox servers started in this process, one per project, on free ports; their state
+    lives under `data` (the sandbox keeps `<data>/<project>/`), so a later
+    `crds-deliver sandbox --data DIR --project P` serves it again."""
+
+    def __init__(self, data: Path) -> None:
+        self.data = data
+        self.token = Token(secrets.token_hex(16))
+        self._servers: dict[str, Any] = {}
+
+    def connection(self, project: str) -> Connection:
+        from crds_deliver.sandbox import Sandbox  # the sandbox extra is optional
+
+        server = self._servers.get(project)
+        if server is None:
+            server = Sandbox(self.data, project=project, username=SANDBOX_USER,
+                             token=self.token.reveal())
+            server.start(host="127.0.0.1", port=0)
+            self._servers[project] = server
+        credentials = Credentials(server.username, self.token, "sandbox", "sandbox")
+        return Connection(server.url, credentials, sandbox=True, poll_seconds=0.2)
+
+    def stop(self) -> None:
+        for server in self._servers.values():
+            server.stop()
+        self._servers.clear()
+
+
+def user_connection(manifest: Manifest, token_file: Path | None, username: str | None,
+                    prompt: Callable[[str], str] | None, callbacks: Callbacks) -> Connection:
+    """The manifest's server (CRDS_SERVER_URL overrides) with the user's own credentials."""
+    choice = resolve_server(manifest.project, manifest.server)
+    credentials = find_credentials(token_file=token_file, username=username, prompt=prompt)
+    for warning in credentials.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    callbacks.say(f"server {choice.url} ({choice.source}); user {credentials.username} "
+                  f"({credentials.username_source}); token from {credentials.token_source}")
+    return Connection(choice.url, credentials, use_case=choice.use_case)
+
+
+def make_callbacks(verbose: bool, interactive: bool) -> Callbacks:
+    """Steps as plain lines, server messages prefixed `>> `, -v request lines, and a progress
+    bar for uploads when on a terminal."""
+    def message(item: Message) -> None:
+        for line in (item.text or item.type).splitlines() or [""]:
+            typer.echo(f">> {line}")
+
+    def request(event: RequestEvent) -> None:
+        status = event.status if event.status is not None else event.error
+        retry = f" (attempt {event.attempt})" if event.attempt > 1 else ""
+        typer.echo(f"   {event.method} {event.path} {status} {event.seconds:.3f}s{retry}",
+                   err=True)
+
+    return Callbacks(step=lambda text: typer.echo(f"-- {text}"), message=message,
+                     upload=_progress_bar() if interactive else None,
+                     request=request if verbose else None)
+
+
+def _progress_bar() -> Callable[[str, int, int], None]:
+    """An upload progress callback drawing a rich bar per file (terminal only)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    bars: dict[str, Any] = {}
+
+    def update(name: str, sent: int, total: int) -> None:
+        if name not in bars:
+            progress = Progress("[progress.description]{task.description}", BarColumn(),
+                                DownloadColumn(), TransferSpeedColumn(), transient=True)
+            progress.start()
+            bars[name] = (progress, progress.add_task(f"upload {name}", total=total or 1))
+        progress, task = bars[name]
+        progress.update(task, completed=sent)
+        if sent >= total:
+            progress.stop()
+
+    return update
+
+
+def echo_outcome(outcome: Outcome) -> None:
+    typer.echo(f"{outcome.manifest_path}: {outcome.summary}")
+    if outcome.state is State.READY:
+        typer.echo(f"{outcome.manifest_path}: review the results page, then run "
+                   f"`crds-deliver confirm {outcome.manifest_path}` or `crds-deliver cancel "
+                   f"{outcome.manifest_path}`")
+
+
+def commit_outcome(outcome: Outcome) -> None:
+    record = outcome.record
+    repo = repository_of(record.path)
+    message = record_commit_message(outcome.manifest_path, record.state.value,
+                                    record.results_id, repo)
+    commit = commit_file(record.path, message)
+    if commit:
+        typer.echo(f"{outcome.manifest_path}: committed {record.path.name} as {commit[:12]}")
+
+
+@dataclass(frozen=True)
+class DeliveryFile:
+    """A planned file as apply needs it: absolute path, upload name, size and digests."""
+
+    path: Path
+    name: str
+    size: int
+    sha1: str
+    sha256: str
+
+
+def _files(manifest: Manifest, plan: Any) -> list[DeliveryFile]:
+    return [DeliveryFile((manifest.folder / f.path), Path(f.path).name, int(f.size), f.sha1,
+                         f.sha256) for f in plan.files]
+
+
+def _refusal(plan: Any) -> list[str]:
+    lines = [problem_line(p) for p in plan.problems if p.severity is Severity.ERROR]
+    for finding in plan.all_findings():
+        if finding.severity is Severity.ERROR:
+            lines.append(f"{getattr(finding, 'file', '') or plan.manifest}: "
+                         f"{getattr(finding, 'message', finding)}")
+    return lines
+
+
+@app.command()
+def apply(
+    paths: list[Path] = typer.Argument(..., help="Manifests, or folders searched for *.yaml."),
+    sandbox: bool = typer.Option(False, "--sandbox",
+                                 help="Deliver to the built-in sandbox server, started here."),
+    sandbox_data: Path | None = typer.Option(
+        None, "--sandbox-data", help="Keep the sandbox's state in DIR (default: a temp folder)"
+                                     " so `crds-deliver sandbox --data DIR` can serve it later."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before delivering."),
+    commit: bool = typer.Option(False, "--commit", help="git-commit each changed record."),
+    token_file: Path | None = typer.Option(None, "--token-file", help="File holding the token."),
+    username: str | None = typer.Option(None, "--username", help="CRDS user name."),
+    wait: bool = typer.Option(False, "--wait", help="Wait for another apply of the same "
+                                                    "manifest instead of failing."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show every web request."),
+) -> None:
+    """Deliver manifests: plan, certify, submit, follow progress, write result records."""
+    if sandbox_data is not None and not sandbox:
+        raise typer.BadParameter("--sandbox-data needs --sandbox", param_hint="--sandbox-data")
+    found = manifest_paths(paths)
+    if commit:
+        for path in found:
+            repository_of(path)
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    failures = 0
+    with ExitStack() as stack:
+        pool = SandboxPool(sandbox_data or Path(stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="crds-deliver-sandbox-")))) if sandbox else None
+        if pool is not None:
+            stack.callback(pool.stop)
+        for path in found:
+            try:
+                outcome = _apply_one(path, pool, yes, interactive, token_file, username, wait,
+                                     verbose)
+            except CrdsDeliverError as exc:
+                typer.echo(f"{path}: error: {exc}", err=True)
+                failures += 1
+                continue
+            if outcome is None:
+                failures += 1
+                continue
+            echo_outcome(outcome)
+            if outcome.state in FAILED_STATES:
+                failures += 1
+            if commit and outcome.changed and outcome.record is not None:
+                commit_outcome(outcome)
+    raise typer.Exit(1 if failures else 0)
+
+
+def _apply_one(path: Path, pool: SandboxPool | None, yes: bool, interactive: bool,
+               token_file: Path | None, username: str | None, wait: bool,
+               verbose: bool) -> Outcome | None:
+    loaded = load_manifest(path)
+    if loaded.manifest is None:
+        for problem in loaded.problems:
+            typer.echo(problem_line(problem), err=True)
+        typer.echo(f"{path}: refused: the manifest is not valid", err=True)
+        return None
+    manifest = loaded.manifest
+    edited = edited_problem(manifest)
+    if edited is not None:
+        typer.echo(problem_line(edited), err=True)
+        return None
+    callbacks = make_callbacks(verbose, interactive)
+    with DeliveryLock(path, wait=wait, on_message=callbacks.say):
+        plan = make_plan(path)
+        if plan.action is Action.REFUSE:
+            for line in _refusal(plan):
+                typer.echo(line, err=True)
+            typer.echo(f"{path}: refused: {plan.reason}", err=True)
+            return None
+        if plan.action is Action.SKIP:
+            return Outcome(path, State(plan.state), None, False, plan.reason)
+        connection = _connection(manifest, pool, token_file, username, interactive, callbacks)
+        if plan.action is Action.DELIVER and interactive and not yes:
+            total = sum(f.size or 0 for f in plan.files)
+            if not typer.confirm(f"deliver {len(plan.files)} file(s), {total} bytes, from "
+                                 f"{path} to {connection.url}?"):
+                typer.echo(f"{path}: not delivered")
+                return Outcome(path, None, None, False, "not delivered (declined)")
+        typer.echo(f"{path}: {plan.reason}; server {connection.url}")
+        return deliver(manifest, _files(manifest, plan), plan.all_findings(), connection,
+                       callbacks)
+
+
+def _connection(manifest: Manifest, pool: SandboxPool | None, token_file: Path | None,
+                username: str | None, interactive: bool, callbacks: Callbacks) -> Connection:
+    if pool is not None:
+        return pool.connection(manifest.project)
+    prompt = getpass.getpass if interactive else None
+    return user_connection(manifest, token_file, username, prompt, callbacks)

@@ -1,0 +1,110 @@
+"""`crds-deliver confirm` and `cancel`: finish READY deliveries on the server."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+import typer
+
+from crds_deliver.apply import Outcome, finish
+from crds_deliver.cli.app import app
+from crds_deliver.cli.apply import (
+    SandboxPool,
+    commit_outcome,
+    echo_outcome,
+    make_callbacks,
+    user_connection,
+)
+from crds_deliver.cli.common import manifest_paths
+from crds_deliver.errors import CrdsDeliverError, ManifestError
+from crds_deliver.gitops import repository_of
+from crds_deliver.lock import DeliveryLock
+from crds_deliver.manifest import load_manifest
+from crds_deliver.record import Record, State, edited_problem
+from crds_deliver.report import problem_line
+
+
+def _finish_all(button: str, paths: list[Path], sandbox_data: Path | None, commit: bool,
+                token_file: Path | None, username: str | None, verbose: bool) -> None:
+    found = manifest_paths(paths)
+    if commit:
+        for path in found:
+            repository_of(path)
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    failures = 0
+    with ExitStack() as stack:
+        pool = SandboxPool(sandbox_data) if sandbox_data is not None else None
+        if pool is not None:
+            stack.callback(pool.stop)
+        for path in found:
+            try:
+                record = Record.load(path)
+                not_ready = record is None or record.state is not State.READY
+                if not_ready and len(found) > 1:  # folders: only READY deliveries concern us
+                    continue
+                outcome = _finish_one(button, path, record, pool, token_file, username,
+                                      interactive, verbose)
+            except CrdsDeliverError as exc:
+                typer.echo(f"{path}: error: {exc}", err=True)
+                failures += 1
+                continue
+            echo_outcome(outcome)
+            if commit:
+                commit_outcome(outcome)
+    raise typer.Exit(1 if failures else 0)
+
+
+def _finish_one(button: str, path: Path, record: Record | None, pool: SandboxPool | None,
+                token_file: Path | None, username: str | None, interactive: bool,
+                verbose: bool) -> Outcome:
+    loaded = load_manifest(path)
+    if loaded.manifest is None:
+        raise ManifestError("; ".join(problem_line(p) for p in loaded.problems))
+    manifest = loaded.manifest
+    edited = edited_problem(manifest)
+    if edited is not None:
+        raise ManifestError(edited.message)
+    callbacks = make_callbacks(verbose, interactive)
+    sandboxed = record is not None and (record.data.get("server") or {}).get("sandbox")
+    if sandboxed and pool is None and not os.environ.get("CRDS_SERVER_URL"):
+        raise CrdsDeliverError(
+                f"{path} was delivered to a sandbox: give --sandbox-data DIR (the folder "
+                "`apply --sandbox --sandbox-data DIR` used), or run `crds-deliver sandbox "
+                "--data DIR/<project>` and point CRDS_SERVER_URL at it")
+    with DeliveryLock(path, on_message=callbacks.say):
+        if pool is not None:
+            connection = pool.connection(manifest.project)
+        else:
+            connection = user_connection(manifest, token_file, username,
+                                         getpass.getpass if interactive else None, callbacks)
+        return finish(manifest, connection, button, callbacks)
+
+
+_PATHS = typer.Argument(..., help="Manifests (or folders) whose READY deliveries to finish.")
+_DATA = typer.Option(None, "--sandbox-data",
+                     help="The sandbox folder `apply --sandbox --sandbox-data DIR` used; a "
+                          "sandbox is started on it here.")
+_COMMIT = typer.Option(False, "--commit", help="git-commit each changed record.")
+_TOKEN = typer.Option(None, "--token-file", help="File holding the MAST token.")
+_USER = typer.Option(None, "--username", help="CRDS user name.")
+_VERBOSE = typer.Option(False, "--verbose", "-v", help="Show every web request.")
+
+
+@app.command()
+def confirm(paths: list[Path] = _PATHS, sandbox_data: Path | None = _DATA,
+            commit: bool = _COMMIT, token_file: Path | None = _TOKEN,
+            username: str | None = _USER, verbose: bool = _VERBOSE) -> None:
+    """Confirm READY deliveries: the server makes the new files and rules official."""
+    _finish_all("confirm", paths, sandbox_data, commit, token_file, username, verbose)
+
+
+@app.command()
+def cancel(paths: list[Path] = _PATHS, sandbox_data: Path | None = _DATA,
+           commit: bool = _COMMIT, token_file: Path | None = _TOKEN,
+           username: str | None = _USER, verbose: bool = _VERBOSE) -> None:
+    """Cancel READY deliveries: the server drops the submitted files."""
+    _finish_all("cancel", paths, sandbox_data, commit, token_file, username, verbose)
