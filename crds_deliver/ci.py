@@ -17,9 +17,14 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crds_deliver.errors import CrdsDeliverError
 from crds_deliver.problems import Problem, Severity
+from crds_deliver.report import plans_markdown
+
+if TYPE_CHECKING:  # importing the planner would load astropy into `validate`
+    from crds_deliver.plan import ManifestPlan
 
 CODEQUALITY_ENV = "CRDS_DELIVER_CODEQUALITY"
 DEFAULT_CODEQUALITY = "gl-code-quality-report.json"
@@ -158,6 +163,29 @@ def publish(command: str, problems: Iterable[Problem], echo: Callable[[str], obj
         _write(target, json.dumps(issues, indent=2) + "\n", append=False)
         report.written.append(target)
     return report
+
+
+def plan_problems(plans: Iterable[ManifestPlan]) -> list[Problem]:
+    """A plan's problems and certification findings as located Problems: a finding's file is
+    relative to its manifest's folder, so it is placed there (the FITS file itself)."""
+    problems: list[Problem] = []
+    for plan in plans:
+        problems += plan.problems
+        folder = Path(plan.manifest).parent
+        for finding in plan.all_findings():
+            where = [f"HDU {finding.hdu}"] if finding.hdu is not None else []
+            where += [finding.keyword] if finding.keyword else []
+            problems.append(Problem(str(folder / finding.file), finding.message,
+                                    field=" ".join(where) or None, severity=finding.severity))
+    return problems
+
+
+def publish_plans(plans: list[ManifestPlan], echo: Callable[[str], object],
+                  codequality: Path | None = None) -> CiReport:
+    """`publish` for `crds-deliver plan`: findings as annotations, the plan's Markdown as the
+    step summary."""
+    return publish("plan", plan_problems(plans), echo, summary=plans_markdown(plans),
+                   codequality=codequality)
 
 
 def problems_markdown(title: str, results: Mapping[str, list[Problem]]) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from crds_deliver import ci
 from crds_deliver.cli.app import app
 from crds_deliver.cli.common import OutputFormat, manifest_paths
 from crds_deliver.errors import ManifestError
@@ -41,6 +42,7 @@ def plan(
                                         help="text (people), json (machines), markdown (PRs)."),
     pin: bool = typer.Option(False, "--pin", help="Write the files and their sha256 into each "
                                                   "manifest's pinned: list."),
+    codequality: Path | None = typer.Option(None, metavar="FILE", help=ci.CODEQUALITY_HELP),
 ) -> None:
     """Resolve files, digest and certify them offline, and say what apply would do.
 
@@ -61,4 +63,6 @@ def plan(
         typer.echo(plans_markdown(plans), nl=False)
     else:
         typer.echo(plans_text(plans), nl=False)
+    ci.publish_plans(plans, lambda line: typer.echo(line, err=output is not OutputFormat.text),
+                     codequality)
     raise typer.Exit(1 if any(p.has_errors for p in plans) else 0)
