@@ -61,19 +61,22 @@ def _kind_of(project: str, instrument: str, value: str) -> str | None:
     return None
 
 
-def identify_header(name: str, header: Header | None, project: str) -> Identity:
+def identify_header(name: str, header: Header | None, project: str,
+                    shown: str | None = None) -> Identity:
     """Identify from the name first, then the header; findings say what disagrees or lacks.
 
     `header` is None when the file could not be read: then only the name is used, silently.
+    `name` is the file's basename (what CRDS decodes); `shown` names it in findings.
     """
+    basename, name = name, shown or name
     found = Identity(None, None)
-    prefix = name.lower().split("_", 1)[0]
+    prefix = basename.lower().split("_", 1)[0]
     if prefix in PROJECTS and prefix != project:
         found.findings.append(error(name, f"the file name says it is a {prefix.upper()} "
                                           "reference, but this delivery goes to "
                                           f"{project.upper()}"))
         return found
-    name_instr, name_kind = decode_name(name, project)
+    name_instr, name_kind = decode_name(basename, project)
     if header is None:  # unreadable: the name is all there is, the reason is reported already
         found.instrument, found.reftype = name_instr, name_kind
         return found

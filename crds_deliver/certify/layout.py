@@ -96,6 +96,9 @@ def read_layout(path: Path) -> list[HduLayout]:
                         raise LayoutError(f"unexpected bytes after HDU {len(hdus) - 1} at "
                                           f"offset {offset} (not an extension header)")
                     return hdus
+                if blocks > 0 and block.startswith(b"XTENSION="):
+                    raise LayoutError(f"HDU {len(hdus)}: the header has no END card (the next "
+                                      "extension header follows without one)")
                 blocks += 1
                 if blocks > MAX_HEADER_BLOCKS:
                     raise LayoutError(f"HDU {len(hdus)}: no END card in the header")

@@ -68,7 +68,7 @@ class Preflight:
         """Everything after the read: the file's identity and all findings."""
         header, findings = self._header()
         self.findings += findings
-        identity = identify_header(self.path.name, header, self.project)
+        identity = identify_header(self.path.name, header, self.project, self.name)
         self.findings += identity.findings
         if header is not None:
             self.findings += _KEYWORD_RULES[self.project](self.name, header, identity.reftype)

@@ -1,0 +1,137 @@
+"""Glob resolution stays inside the repository; digests come from one streaming read."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from crds_deliver.files import (
+    FILES_ROOT_ENV,
+    digest_file,
+    repository_root,
+    resolve_globs,
+    upload_name_problem,
+)
+
+
+def _repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root
+
+
+def _touch(path: Path, content: bytes = b"x") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return path
+
+
+def _resolve(folder: Path, patterns: list[str], files_root: str | None = None):
+    return resolve_globs("m.yaml", folder, patterns, lambda i: (10 + i, 5), files_root)
+
+
+def test_globs_are_relative_sorted_deduplicated_and_recursive(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    folder = root / "deliveries"
+    for name in ("refs/b_drk.fits", "refs/a_drk.fits", "refs/deep/er/c_drk.fits"):
+        _touch(folder / name)
+    result = _resolve(folder, ["refs/*.fits", "refs/**/*.fits", "refs/a_drk.fits"])
+    assert result.problems == []
+    assert [f.relative for f in result.files] == ["refs/a_drk.fits", "refs/b_drk.fits",
+                                                  "refs/deep/er/c_drk.fits"]
+
+
+def test_a_glob_matching_nothing_is_a_located_problem(tmp_path: Path) -> None:
+    folder = _repo(tmp_path)
+    result = _resolve(folder, ["refs/*.fits"])
+    [problem] = result.problems
+    assert (problem.line, problem.column, problem.field) == (10, 5, "files[0]")
+    assert "matches no file" in problem.message
+
+
+def test_dot_dot_escaping_the_repository_is_refused(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    _touch(tmp_path / "outside" / "x_drk.fits")
+    result = _resolve(root, ["../outside/*.fits"])
+    assert result.files == []
+    assert "outside the repository" in result.problems[0].message
+
+
+def test_absolute_path_outside_is_refused_unless_files_root_allows(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    outside = _touch(tmp_path / "shared" / "x_drk.fits")
+    assert _resolve(root, [str(outside)]).files == []
+    allowed = _resolve(root, [str(outside)], files_root=str(tmp_path / "shared"))
+    assert allowed.problems == [] and [f.path for f in allowed.files] == [outside]
+
+
+def test_environment_variable_allows_an_outside_root(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _repo(tmp_path)
+    _touch(tmp_path / "shared" / "x_drk.fits")
+    monkeypatch.setenv(FILES_ROOT_ENV, str(tmp_path / "shared"))
+    assert _resolve(root, ["../shared/*.fits"]).problems == []
+
+
+def test_symlink_pointing_outside_is_refused(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    target = _touch(tmp_path / "secret" / "x_drk.fits")
+    (root / "refs").mkdir()
+    os.symlink(target, root / "refs" / "x_drk.fits")
+    result = _resolve(root, ["refs/*.fits"])
+    assert result.files == []
+    assert "through a symbolic link" in result.problems[0].message
+
+
+def test_symlink_inside_the_repository_is_fine(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    target = _touch(root / "store" / "x_drk.fits")
+    (root / "refs").mkdir()
+    os.symlink(target, root / "refs" / "x_drk.fits")
+    assert _resolve(root, ["refs/*.fits"]).problems == []
+
+
+def test_same_basename_twice_is_a_problem(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    _touch(root / "a" / "x_drk.fits", b"1")
+    _touch(root / "b" / "x_drk.fits", b"2")
+    result = _resolve(root, ["*/x_drk.fits"])
+    [problem] = result.problems
+    assert "same name 'x_drk.fits'" in problem.message
+
+
+def test_bad_upload_names_are_problems(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    _touch(root / "my dark.fits")
+    _touch(root / "notes.txt")
+    messages = [p.message for p in _resolve(root, ["*"]).problems]
+    assert any("contains ' '" in m for m in messages)
+    assert any("extension" in m for m in messages)
+    assert upload_name_problem("a" * 124 + ".fits") is not None
+    assert upload_name_problem("jwst_miri_dark_0001.fits") is None
+    assert upload_name_problem("u5d1234ku.r1h") is None
+
+
+def test_repository_root_is_the_git_top_level_else_the_folder(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    (root / "a" / "b").mkdir(parents=True)
+    assert repository_root(root / "a" / "b") == root.resolve()
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert repository_root(plain) == plain.resolve()
+
+
+@pytest.mark.parametrize("size", [0, 1, 4 * 1024 * 1024, 4 * 1024 * 1024 + 7])
+def test_digest_matches_hashlib(tmp_path: Path, size: int) -> None:
+    data = os.urandom(size)
+    path = _touch(tmp_path / "f.bin", data)
+    seen: list[int] = []
+    digest = digest_file(path, on_bytes=seen.append)
+    assert digest.size == size == sum(seen)
+    assert digest.sha1 == hashlib.sha1(data).hexdigest()
+    assert digest.sha256 == hashlib.sha256(data).hexdigest()
