@@ -66,8 +66,11 @@ def form(
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f",
                                         help="text or json."),
 ) -> None:
-    """Every field of the submission form: label, type, required or not, choices, help. From the
-    server's live form description when it answers, else from the bundled knowledge."""
+    """Show every field of the submission form: label, type, required, choices, help.
+
+    From the server's live form description when it answers, else from the bundled knowledge;
+    the first line says which.
+    """
     if output is OutputFormat.markdown:
         raise typer.BadParameter("form writes text or json", param_hint="--format")
     project_setting = resolve_project(project, None, os.environ)
@@ -96,8 +99,10 @@ def schema_check(
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f",
                                         help="text or json."),
 ) -> None:
-    """Compare the server's live form description with the bundled schema. Exit 0 when they are
-    in step, 1 on any drift (or when the server does not answer)."""
+    """Compare a server's live form description with the bundled schema.
+
+    Exit 0 when they are in step, 1 on any drift (or when the server does not answer).
+    """
     if output is OutputFormat.markdown:
         raise typer.BadParameter("schema check writes text or json", param_hint="--format")
     project_setting = resolve_project(project, None, os.environ)

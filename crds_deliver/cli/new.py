@@ -72,8 +72,11 @@ def new(
         None, "--interactive/--no-interactive",
         help="Ask for the required fields (default: when on a terminal)."),
 ) -> None:
-    """Write a new manifest with every form field and its default, required ones marked, and a
-    schema line for editors. Never overwrites a file (exit 1)."""
+    """Write a new manifest with every form field, ready to fill in.
+
+    Defaults filled, required fields marked, a schema line for editors; asks for the required
+    fields on a terminal. Never overwrites a file (exit 1).
+    """
     project, instrument = pick_project(project, instrument)
     if server not in USE_CASES[project] and not server.startswith(("http://", "https://")):
         raise UsageError(f"--server {server}: expected one of {', '.join(USE_CASES[project])} "

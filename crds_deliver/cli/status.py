@@ -53,8 +53,11 @@ def status(
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f",
                                         help="text or json."),
 ) -> None:
-    """Show the tool version, project, server URL, token source (never the token), user name,
-    whether the server answers, and package versions. Exit 1 when the server does not answer."""
+    """Show the settings in effect, where each came from, and whether the server answers.
+
+    Tool version, project, server URL, token source (never the token), user name, the server's
+    contexts, Python and package versions. Exit 1 when the server does not answer.
+    """
     if output is OutputFormat.markdown:
         raise typer.BadParameter("status writes text or json", param_hint="--format")
     result = collect_status(project=project, server=server, manifest_path=manifest,
