@@ -226,3 +226,14 @@ def edited_problem(manifest: Any) -> Problem | None:
         why = (f"edited while its delivery is {state} (the digest differs from {record}); "
                "restore the manifest so the delivery can be resumed, confirmed or cancelled")
     return Problem(str(manifest.path), why, 1, 1, None, Severity.ERROR)
+
+
+def problems_with_record(loaded: Any) -> list[Problem]:
+    """A LoadResult's problems plus, for a valid manifest, `edited_problem` (for validate and
+    plan: both must say when a delivered manifest was edited)."""
+    problems = list(loaded.problems)
+    if loaded.manifest is not None:
+        edited = edited_problem(loaded.manifest)
+        if edited is not None:
+            problems.append(edited)
+    return problems

@@ -195,7 +195,7 @@ def apply(
                 failures += 1
                 continue
             echo_outcome(outcome)
-            if outcome.state in FAILED_STATES:
+            if outcome.changed and outcome.state in FAILED_STATES:
                 failures += 1
             if commit and outcome.changed and outcome.record is not None:
                 commit_outcome(outcome)

@@ -12,6 +12,7 @@ from crds_deliver.cli.app import app
 from crds_deliver.cli.common import OutputFormat, manifest_paths
 from crds_deliver.manifest import load_manifest
 from crds_deliver.problems import has_errors
+from crds_deliver.record import problems_with_record
 from crds_deliver.report import problem_line, problems_json, summary_line
 
 
@@ -26,7 +27,7 @@ def validate(
     """Check manifests against the submission-form schema, offline. Exit 1 on any problem."""
     if output is OutputFormat.markdown:
         raise typer.BadParameter("validate writes text or json", param_hint="--format")
-    results = {str(p): load_manifest(p).problems for p in manifest_paths(paths)}
+    results = {str(p): problems_with_record(load_manifest(p)) for p in manifest_paths(paths)}
     invalid = sum(1 for probs in results.values() if has_errors(probs))
     total = sum(len(probs) for probs in results.values())
     if output is OutputFormat.json:

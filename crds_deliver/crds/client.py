@@ -291,6 +291,7 @@ class CrdsClient:
                 timeout: float | None) -> SubmitOutcome:
         outcome = SubmitOutcome()
         deadline = None if timeout is None else time.monotonic() + timeout
+        pause = 0.05  # short at first (quick submissions), doubling up to poll_seconds
         while True:
             post_finished = thread is not None and not thread.is_alive()
             try:
@@ -317,11 +318,11 @@ class CrdsClient:
             if deadline is not None and time.monotonic() > deadline:
                 outcome.error = "gave up waiting for the server to finish processing"
                 return outcome
-            time.sleep(self.poll_seconds if thread is None or thread.is_alive() else 0)
-        if thread is not None:
-            thread.join(self.http.timeouts.read)
-            if outcome.results_url is None and not outcome.error:
-                self._read_post(posted, outcome)
+            time.sleep(pause)
+            pause = min(pause * 2, self.poll_seconds)
+        if thread is not None and outcome.results_url is None and not outcome.error:
+            thread.join(self.http.timeouts.submit)
+            self._read_post(posted, outcome)
         return outcome
 
     def _read_post(self, posted: dict[str, Any], outcome: SubmitOutcome) -> None:
