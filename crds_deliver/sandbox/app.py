@@ -402,6 +402,8 @@ class SandboxApp:
             response = endpoint(_Context(request, self.state), **args)
         except HTTPException as exc:
             response = exc.get_response(environ)
+        finally:
+            request.close()  # closes spooled upload files now, not at garbage collection
         return response(environ, start_response)
 
     @staticmethod

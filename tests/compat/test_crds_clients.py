@@ -1,0 +1,144 @@
+"""The crds package's own clients, unchanged, complete deliveries against the sandbox.
+
+Both run as subprocesses (the crds client keeps global state and writes os.environ), after a
+`crds sync --contexts <obs>-edit` of the sandbox's rules into a temporary CRDS cache, as the
+CRDS developer notebook does before submitting: the client certifies locally against them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("crds")
+pytest.importorskip("bs4")
+pytest.importorskip("stdatamodels")  # crds certifies JWST files through stdatamodels
+
+from tests.compat.crds_refs import write_miri_dark  # noqa: E402
+
+pytestmark = [pytest.mark.compat, pytest.mark.timeout(240)]
+
+TOKEN = "0123456789abcdef0123456789abcdef"
+USER = "jdoe"
+
+
+def _env(cache: Path, server_url: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRDS_")}
+    env.update(CRDS_OBSERVATORY="jwst", MAST_API_TOKEN=TOKEN, CRDS_USERNAME=USER,
+               CRDS_PATH=str(cache))
+    if server_url:
+        env["CRDS_SERVER_URL"] = server_url
+    return env
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=200)
+
+
+def _sync(url: str, cache: Path, cwd: Path) -> None:
+    done = _run([sys.executable, "-m", "crds.sync", "--contexts", "jwst-edit"],
+                _env(cache, url), cwd)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _crds_command() -> list[str]:
+    wrapper = Path(sys.executable).parent / "crds"
+    return [str(wrapper)] if wrapper.exists() else [sys.executable, "-m", "crds.submit"]
+
+
+def test_crds_submit_command_line_batch(sandbox_factory, tmp_path: Path) -> None:
+    sb = sandbox_factory("jwst", username=USER, token=TOKEN)
+    cache = tmp_path / "cache"
+    _sync(sb.url, cache, tmp_path)
+    dark = write_miri_dark(tmp_path / "my_miri_dark.fits")
+    args = _crds_command() + (["submit"] if _crds_command()[0].endswith("crds") else []) + [
+        "--files", str(dark), "--monitor-processing", "--wait-for-completion",
+        "--wipe-existing-files", "--certify-files", "--creator", "MIRI Team",
+        "--description", "MIRI imager dark for compatibility tests",
+        "--change-level", "SEVERE", "--autoconfirm"]
+    done = _run(args, _env(cache, sb.url), tmp_path)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert ">> COMPLETED:" in output and "//display_result/" in output
+    assert sb.stats.submission_posts == 1
+    assert sb.stats.chunk_posts == 7  # 12.7 MB in 2 MB chunks
+    assert sb.stats.confirms == 1
+    info = sb.catalog.delivered("jwst_miri_dark_0001.fits")
+    assert info is not None and info["uploaded_as"] == "my_miri_dark.fits"
+    assert info["sha1sum"] == hashlib.sha1(dark.read_bytes()).hexdigest()
+    assert sb.catalog.edit_context == "jwst_0002.pmap"
+    assert TOKEN not in output
+
+    # The same bytes again: the client's own certify finds the sha1 known to the server.
+    again = _run(args, _env(cache, sb.url), tmp_path)
+    assert again.returncode != 0
+    assert "identical" in (again.stdout + again.stderr)
+    assert sb.stats.submission_posts == 1
+
+
+def test_rc_submit_programmatic_redcat(sandbox_factory, tmp_path: Path) -> None:
+    sb = sandbox_factory("jwst", username=USER, token=TOKEN)
+    cache = tmp_path / "cache"
+    _sync(sb.url, cache, tmp_path)
+    dark = write_miri_dark(tmp_path / "second_dark.fits", useafter="2026-02-01T00:00:00")
+    script = tmp_path / "notebook.py"
+    script.write_text(NOTEBOOK)
+    done = _run([sys.executable, str(script), sb.url, str(dark)], _env(cache, None), tmp_path)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "ERRORS 0" in output
+    ready = [line for line in output.splitlines() if line.startswith("READY ")][0].split()[1]
+    assert ready.startswith(sb.url + "/display_result/")
+    assert "FILEMAP second_dark.fits jwst_miri_dark_0001.fits" in output
+    assert sb.stats.submission_posts == 1
+    record = sb.catalog.submission(sb.catalog.result(ready.rsplit("/", 1)[-1])[0])
+    assert record["state"] == "READY"
+    assert record["kind"] == "redcat"
+    assert record["values"]["useafter_matches"] == "Yes"
+    assert record["values"]["instrument"] == "miri"
+
+
+# The notebook's programmatic flow; only the server table is pointed at the sandbox.
+NOTEBOOK = '''
+import sys
+from crds.submit import rc_submit
+rc_submit.BASE_URLS["test"]["jwst"] = sys.argv[1]
+script = rc_submit.Submission("jwst", "test")
+script["deliverer"] = "Jane Doe"
+script["other_email"] = ""
+script["file_type"] = "DARK"
+script["history_updated"] = True
+script["descrip_updated"] = True
+script["useafter_updated"] = True
+script["useafter_matches"] = True
+script["pedigree_updated"] = True
+script["keywords_checked"] = True
+script["compliance_verified"] = True
+script["ingest_files"] = True
+script["etc_delivery"] = False
+script["jwst_etc"] = False
+script["calpipe_version"] = "jwst 1.18, 1.0"
+script["replacement_files"] = False
+script["old_reference_files"] = ""
+script["replacing_badfiles"] = False
+script["jira_issue"] = ""
+script["table_rows_changed"] = ""
+script["modes_affected"] = "MIRI imager"
+script["correctness_testing"] = "ran the dark step"
+script["additional_considerations"] = "none"
+script["change_level"] = "SEVERE"
+script["description"] = "Second MIRI dark for compatibility tests"
+script["instrument"] = "MIRI"
+script.add_file(sys.argv[2])
+script.validate()
+result = script.submit()
+print("ERRORS", result.error_count)
+print("READY", result.ready_url)
+for old, new in sorted(script.file_map.items()):
+    print("FILEMAP", old, new)
+'''
