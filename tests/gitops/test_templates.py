@@ -77,7 +77,9 @@ def test_github_workflow_shape() -> None:
     triggers = data.get("on", data.get(True))  # YAML 1.1 reads a bare `on` as true
     assert set(triggers) >= {"pull_request", "push"}
     jobs = data["jobs"]
-    assert set(jobs) == {"review", "pending", "apply"}
+    assert set(jobs) == {"review", "pending", "apply", "finish"}
+    assert jobs["finish"]["strategy"]["matrix"]["include"] == \
+        "${{ fromJSON(needs.pending.outputs.finish) }}"
     assert jobs["apply"]["strategy"]["matrix"]["manifest"] == \
         "${{ fromJSON(needs.pending.outputs.manifests) }}"
     apply_step = next(s for s in jobs["apply"]["steps"] if s.get("name") == "apply")
@@ -107,26 +109,40 @@ def test_pre_commit_hook_selects_manifests_and_runs_validate(cli) -> None:
     assert cli(*words[1:], *chosen, cwd=ROOT).exit_code == 0
 
 
-def test_matrix_listing_step_lists_pending_manifests(tmp_path: Path, clean_env) -> None:
-    """Run the workflow's own listing script on a repository with one deliverable and one
-    refused manifest; only the deliverable one goes to the matrix."""
-    repo = tmp_path / "repo"
-    good = repo / "manifests/good"
-    good.mkdir(parents=True)
-    make_delivery(repo, "jwst", "miri", "DARK", ["refs/*.fits"],
-                  name="manifests/good/delivery.yaml")
-    write_jwst_ref(good / "refs/jwst_miri_dark_0001.fits")
-    (repo / "manifests/bad").mkdir()
-    make_delivery(repo, "jwst", "miri", "DARK", ["refs/*.fits"], git=False,
-                  name="manifests/bad/delivery.yaml")  # no files: refused
+def _listing(repo: Path, tmp_path: Path) -> dict[str, object]:
+    """Run the GitHub workflow's own listing step in `repo`; its outputs, decoded."""
     step = next(s for s in yaml.safe_load(GITHUB.read_text())["jobs"]["pending"]["steps"]
                 if s.get("id") == "list")
     output = tmp_path / "github_output"
+    output.write_text("")
     bin_dir = str(Path(sys.executable).parent)
     env = {**os.environ, "GITHUB_OUTPUT": str(output),
            "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
     subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, env=env, check=True,
                    timeout=120)
-    name, value = output.read_text().strip().split("=", 1)
-    assert name == "manifests"
-    assert json.loads(value) == ["manifests/good/delivery.yaml"]
+    pairs = (line.split("=", 1) for line in output.read_text().splitlines())
+    return {name: json.loads(value) for name, value in pairs}
+
+
+def test_matrix_listing_step_lists_pending_and_decided_manifests(cli, tmp_path: Path) -> None:
+    """A deliverable manifest goes to the apply matrix, a refused one nowhere, and a READY one
+    to the finish matrix once a decision file sits beside it."""
+    repo = tmp_path / "repo"
+    for name in ("good", "ready"):
+        (repo / f"manifests/{name}").mkdir(parents=True)
+        make_delivery(repo, "jwst", "miri", "DARK", ["refs/*.fits"],
+                      name=f"manifests/{name}/delivery.yaml")
+        write_jwst_ref(repo / f"manifests/{name}/refs/jwst_miri_dark_000{len(name)}.fits")
+    (repo / "manifests/bad").mkdir()
+    make_delivery(repo, "jwst", "miri", "DARK", ["refs/*.fits"], git=False,
+                  name="manifests/bad/delivery.yaml")  # no files: refused
+    ready = "manifests/ready/delivery.yaml"
+    applied = cli("apply", "--sandbox", "--sandbox-data", str(tmp_path / "sb"), "--yes", ready,
+                  cwd=repo)
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    assert _listing(repo, tmp_path) == {"manifests": ["manifests/good/delivery.yaml", ready],
+                                        "finish": []}
+    (repo / "manifests/ready/delivery.confirm").write_text("checked the results page\n")
+    assert _listing(repo, tmp_path) == {
+        "manifests": ["manifests/good/delivery.yaml"],
+        "finish": [{"manifest": ready, "decision": "confirm"}]}
