@@ -92,7 +92,8 @@ def form(
 
 @schema_app.command("check")
 def schema_check(
-    server: str = typer.Option(..., "--server", "-s", help=SERVER_HELP),
+    server: str = typer.Option(..., "--server", "-s", help="A use-case (ops, test, dev, bit, "
+                               "cit, int, tvac) or the server's URL."),
     project: str | None = typer.Option(None, "--project", "-p", help=PROJECT_HELP),
     timeout: float = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0.1,
                                   help="Seconds to wait for the server."),

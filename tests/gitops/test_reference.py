@@ -1,0 +1,65 @@
+"""docs/reference.md covers the real command line: every command, option, environment variable
+the code reads, and typed error exit code (regenerate with `python -m tests.gitops.reference >
+docs/reference.md`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import typer
+
+from crds_deliver.cli import app
+from tests.gitops.reference import ENVIRONMENT, error_classes, walk_commands
+
+ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = ROOT / "docs/reference.md"
+ENV_READ = re.compile(r"""(?:environ|env)(?:\.get)?[(\[]\s*["']([A-Z][A-Z0-9_]+)["']""")
+ENV_CONSTANT = re.compile(r"""^[A-Z_]+_ENV\s*=\s*["']([A-Z][A-Z0-9_]+)["']""", re.MULTILINE)
+
+
+def _sections() -> dict[str, str]:
+    """The reference's command sections, keyed by their title (`crds-deliver plan`)."""
+    text = REFERENCE.read_text()
+    parts = re.split(r"^### `([^`]+)`$", text, flags=re.MULTILINE)
+    return {parts[i]: parts[i + 1] for i in range(1, len(parts), 2)}
+
+
+def test_every_command_and_option_is_in_the_reference() -> None:
+    sections = _sections()
+    commands = list(walk_commands())
+    assert len(commands) >= 11
+    for words, command in commands:
+        title = " ".join(["crds-deliver", *words])
+        assert title in sections, f"{title} is missing from docs/reference.md"
+        for param in command.params:
+            for name in param.opts + param.secondary_opts:
+                shown = f"`{name}`" if name.startswith("-") else f"`{name.upper()}`"
+                assert shown in sections[title], f"{title}: {name} is not documented"
+    for param in typer.main.get_command(app).params:
+        assert f"`{param.opts[0]}`" in REFERENCE.read_text()
+
+
+def test_the_reference_documents_no_command_that_is_gone() -> None:
+    titles = {" ".join(["crds-deliver", *words]) for words, _ in walk_commands()}
+    assert set(_sections()) <= titles
+
+
+def test_every_environment_variable_the_code_reads_is_documented() -> None:
+    read: set[str] = set()
+    for path in (ROOT / "crds_deliver").rglob("*.py"):
+        if "sandbox" in path.parts:  # the server's WSGI environ (PATH_INFO), not settings
+            continue
+        text = path.read_text()
+        read |= set(ENV_READ.findall(text)) | set(ENV_CONSTANT.findall(text))
+    assert {"MAST_API_TOKEN", "CRDS_SERVER_URL", "GITHUB_ACTIONS"} <= read
+    assert read <= set(ENVIRONMENT), f"undocumented: {sorted(read - set(ENVIRONMENT))}"
+    text = REFERENCE.read_text()
+    for name in ENVIRONMENT:
+        assert f"| `{name}` |" in text
+
+
+def test_every_exit_code_is_documented() -> None:
+    text = REFERENCE.read_text()
+    for cls in error_classes():
+        assert f"| {cls.exit_code} | `{cls.__name__}` |" in text, cls.__name__
