@@ -6,6 +6,7 @@ import getpass
 import secrets
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -86,8 +87,27 @@ def make_callbacks(verbose: bool, interactive: bool) -> Callbacks:
                    err=True)
 
     return Callbacks(step=lambda text: typer.echo(f"-- {text}"), message=message,
-                     upload=_progress_bar() if interactive else None,
+                     upload=_upload_reporter(_progress_bar() if interactive else None),
                      request=request if verbose else None)
+
+
+def _upload_reporter(bar: Callable[[str, int, int], None] | None
+                     ) -> Callable[[str, int, int], None]:
+    """One line per uploaded file with its throughput (a retry from byte 0 restarts the
+    clock), forwarding progress to the terminal's bar when there is one."""
+    started: dict[str, float] = {}
+
+    def update(name: str, sent: int, total: int) -> None:
+        if bar is not None:
+            bar(name, sent, total)
+        if sent == 0:
+            started[name] = time.perf_counter()
+        if sent >= total and name in started:
+            seconds = max(time.perf_counter() - started.pop(name), 1e-9)
+            typer.echo(f"-- uploaded {name}: {total} bytes in {seconds:.2f} s "
+                       f"({total / seconds / 1e6:.1f} MB/s)")
+
+    return update
 
 
 def _progress_bar() -> Callable[[str, int, int], None]:
