@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from crds_deliver.certify import CertifyResult, Finding, Preflight
+from crds_deliver.certify import CertifyResult, Finding, Preflight, deep
 from crds_deliver.certify.delivery import CertifiedFile, certify_delivery
 from crds_deliver.files import ResolvedFile, digest_file, resolve_globs
 from crds_deliver.manifest import Manifest, load_manifest
@@ -191,6 +191,8 @@ def make_plan(manifest_path: Path, *, on_progress: Progress | None = None) -> Ma
                                lambda i: manifest.locate(("files", i)),
                                manifest.options.files_root)
     plan.problems += resolution.problems
+    if manifest.project == "hst" and resolution.files:
+        deep.preload()
     workers = max(1, min(MAX_WORKERS, os.cpu_count() or 1, len(resolution.files)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         plan.files = list(pool.map(lambda f: _certify_one(f, manifest.project, on_progress),

@@ -19,19 +19,31 @@ SKIPPED = ("deep rule checks were skipped: install the crds extra "
            "(pip install 'crds-deliver[crds]') to run CRDS's own HST validators")
 
 _LOCK = threading.Lock()  # crds keeps global log state; one file at a time
+_IMPORT_LOCK = threading.Lock()
+
+
+def _crds() -> Any | None:
+    with _IMPORT_LOCK:
+        return _import_crds()
+
+
+def preload() -> None:
+    """Import crds in a background thread, so the import overlaps with hashing the files
+    (hashing releases the GIL) instead of following it."""
+    threading.Thread(target=_crds, name="crds-import", daemon=True).start()
 
 
 @lru_cache(maxsize=1)
-def _crds() -> Any | None:
+def _import_crds() -> Any | None:
     try:
         from crds import data_file
         from crds.certify import validators
-        from crds.core import log
+        from crds.core import config, log
         from crds.io import abstract
     except Exception:  # noqa: BLE001  (a broken crds install means: no deep checks)
         return None
     log.remove_console_handler()
-    return validators, abstract, data_file, log
+    return validators, abstract, data_file, log, config
 
 
 def crds_available() -> bool:
@@ -57,11 +69,13 @@ def hst_deep_findings(path: Path, name: str) -> list[Finding]:
     loaded = _crds()
     if loaded is None:
         return [info(name, SKIPPED)]
-    validators, abstract, data_file, log = loaded
+    validators, abstract, data_file, log, config = loaded
     findings: list[Finding] = []
     with _LOCK:
         collector = _Collect()
         log.THE_LOGGER.logger.addHandler(collector)
+        # Checksums were verified while streaming: crds would read all the data again.
+        verify_checksum = config.FITS_VERIFY_CHECKSUM.set("False")
         try:
             try:
                 checks = validators.get_validators("hst", str(path), context=None)
@@ -76,6 +90,7 @@ def hst_deep_findings(path: Path, name: str) -> list[Finding]:
                 except Exception as exc:  # noqa: BLE001
                     findings.append(error(name, f"crds: {_clean(str(exc))}", keyword=keyword))
         finally:
+            config.FITS_VERIFY_CHECKSUM.set(verify_checksum)
             log.THE_LOGGER.logger.removeHandler(collector)
     for record in collector.records:
         text = _clean(record.getMessage())
