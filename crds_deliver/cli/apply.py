@@ -19,8 +19,8 @@ from crds_deliver.apply import Callbacks, Connection, Outcome, deliver
 from crds_deliver.cli.app import app
 from crds_deliver.cli.common import manifest_paths
 from crds_deliver.crds import Message, RequestEvent, resolve_server
-from crds_deliver.credentials import Credentials, Token, find_credentials
-from crds_deliver.errors import CrdsDeliverError
+from crds_deliver.credentials import Credentials, Token, find_credentials, in_ci
+from crds_deliver.errors import CrdsDeliverError, UsageError
 from crds_deliver.gitops import commit_file, record_commit_message, repository_of
 from crds_deliver.lock import DeliveryLock
 from crds_deliver.manifest import Manifest, load_manifest
@@ -44,7 +44,11 @@ class SandboxPool:
         self._servers: dict[str, Any] = {}
 
     def connection(self, project: str) -> Connection:
-        from crds_deliver.sandbox import Sandbox  # the sandbox extra is optional
+        try:
+            from crds_deliver.sandbox import Sandbox  # the sandbox extra is optional
+        except ImportError as exc:
+            raise UsageError("--sandbox needs Werkzeug: pip install 'crds-deliver[sandbox]' "
+                             f"({exc})") from None
 
         server = self._servers.get(project)
         if server is None:
@@ -196,7 +200,7 @@ def apply(
     if commit:
         for path in found:
             repository_of(path)
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    interactive = sys.stdin.isatty() and sys.stdout.isatty() and not in_ci()
     failures = 0
     with ExitStack() as stack:
         pool = SandboxPool(sandbox_data or Path(stack.enter_context(

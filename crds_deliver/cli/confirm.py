@@ -20,6 +20,7 @@ from crds_deliver.cli.apply import (
     user_connection,
 )
 from crds_deliver.cli.common import manifest_paths
+from crds_deliver.credentials import in_ci
 from crds_deliver.errors import CrdsDeliverError, ManifestError
 from crds_deliver.gitops import repository_of
 from crds_deliver.lock import DeliveryLock
@@ -34,7 +35,7 @@ def _finish_all(button: str, paths: list[Path], sandbox_data: Path | None, commi
     if commit:
         for path in found:
             repository_of(path)
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    interactive = sys.stdin.isatty() and sys.stdout.isatty() and not in_ci()
     failures = 0
     with ExitStack() as stack:
         pool = SandboxPool(sandbox_data) if sandbox_data is not None else None

@@ -1,0 +1,461 @@
+"""Executing a delivery: the result-record state machine around the CRDS client.
+
+    (checks, login, ingest, upload) ─▶ SUBMITTING ─▶ SUBMITTED ─▶ READY ─▶ CONFIRMED | CANCELLED
+                                                          ├──▶ BAD_FILES
+                                                          └──▶ FAILED
+
+Nothing before SUBMITTING leaves a trace: a failure there removes what it uploaded and logs
+out. SUBMITTING is written before the form is posted, with the progress channel's key, so a
+run that dies afterwards can be resumed from the channel; the form is never posted twice.
+Nothing here prints: progress goes through `Callbacks`, results are returned, failures raise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from crds_deliver import __version__
+from crds_deliver.crds import (
+    CrdsClient,
+    CrdsError,
+    DuplicateFileError,
+    IngestError,
+    LockConflict,
+    Message,
+    RequestEvent,
+    SubmitOutcome,
+    Timeouts,
+)
+from crds_deliver.crds.form import Context, submission_fields
+from crds_deliver.crds.pages import ResultsPage, read_results
+from crds_deliver.credentials import Credentials
+from crds_deliver.errors import CrdsDeliverError
+from crds_deliver.record import TERMINAL_STATES, Record, State, now
+
+
+class FileLike(Protocol):
+    """What apply needs of a planned file (crds_deliver.files / plan's DeliveryFile)."""
+
+    path: Path
+    name: str
+    size: int
+    sha1: str
+    sha256: str
+
+
+class HumanActionNeeded(CrdsDeliverError):
+    """The record cannot be resumed safely without a person looking at the server."""
+
+    exit_code = 5
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where and as whom to deliver."""
+
+    url: str
+    credentials: Credentials
+    sandbox: bool = False
+    use_case: str | None = None
+    timeouts: Timeouts | None = None
+    poll_seconds: float = 3.0
+
+
+@dataclass
+class Callbacks:
+    """How apply reports progress; every one is optional."""
+
+    step: Callable[[str], None] | None = None
+    message: Callable[[Message], None] | None = None
+    upload: Callable[[str, int, int], None] | None = None
+    request: Callable[[RequestEvent], None] | None = None
+
+    def say(self, text: str) -> None:
+        if self.step:
+            self.step(text)
+
+
+@dataclass
+class Outcome:
+    """What one apply/confirm/cancel did to one manifest's delivery."""
+
+    manifest_path: Path
+    state: State | None
+    record: Record | None
+    changed: bool
+    summary: str
+    uploads: dict[str, int] = field(default_factory=dict)  # name -> posts
+
+    @property
+    def results_id(self) -> str | None:
+        return self.record.results_id if self.record else None
+
+
+def _client(connection: Connection, project: str, callbacks: Callbacks) -> CrdsClient:
+    return CrdsClient(connection.url, username=connection.credentials.username,
+                      token=connection.credentials.token, project=project,
+                      on_request=callbacks.request, timeouts=connection.timeouts,
+                      poll_seconds=connection.poll_seconds)
+
+
+def _finding(finding: Any) -> dict[str, Any]:
+    """A preflight finding (crds_deliver.certify.Finding) as record data."""
+    severity = getattr(finding, "severity", "error")
+    severity = getattr(severity, "value", severity)
+    file = getattr(finding, "file", None)
+    location = finding.location() if hasattr(finding, "location") else None
+    return {"file": str(file) if file is not None else None,
+            "severity": str(severity).lower(),
+            "message": str(getattr(finding, "message", finding)),
+            "location": location}
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(folder.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def new_record(manifest: Any, files: Sequence[FileLike], findings: Sequence[Any],
+               connection: Connection, context: Context, channel: str) -> Record:
+    """The record as it is written at SUBMITTING (not yet saved)."""
+    folder = manifest.path.parent
+    data: dict[str, Any] = {
+        "format": "crds-deliver-result/1",
+        "state": None,
+        "manifest": {"path": manifest.path.name, "digest": manifest.digest},
+        "tool": {"name": "crds-deliver", "version": __version__},
+        "project": manifest.project,
+        "instrument": manifest.instrument,
+        "username": connection.credentials.username,
+        "server": {"url": connection.url, "sandbox": connection.sandbox,
+                   "use_case": connection.use_case},
+        "context": {"requested": context.requested, "resolved": context.pmap_name,
+                    "pmap_mode": context.pmap_mode},
+        "files": [{"path": _relative(f.path, folder), "name": f.name, "size": int(f.size),
+                   "sha1": f.sha1, "sha256": f.sha256, "official_name": None, "status": None}
+                  for f in files],
+        "findings": [_finding(f) for f in findings],
+        "submission": {"channel": channel, "results_id": None, "results_url": None,
+                       "server_status": None},
+        "messages": [],
+        "file_map": {"references": {}, "mappings": {}, "new_mappings": []},
+        "error": None,
+        "transitions": [],
+        "created": now(),
+    }
+    return Record(manifest.path, data)
+
+
+# ----- fresh delivery ---------------------------------------------------------------------
+
+def deliver(manifest: Any, files: Sequence[FileLike], findings: Sequence[Any],
+            connection: Connection, callbacks: Callbacks | None = None) -> Outcome:
+    """Deliver a manifest's files, or resume / skip according to its record."""
+    callbacks = callbacks or Callbacks()
+    record = Record.load(manifest.path)
+    if record is not None:
+        if record.state in TERMINAL_STATES:
+            return Outcome(manifest.path, record.state, record, False,
+                           f"already delivered: {record.state.value}"
+                           + (f" (results {record.results_id})" if record.results_id else ""))
+        return resume(manifest, record, connection, callbacks)
+    if not files:
+        raise CrdsDeliverError(f"{manifest.path}: no files to deliver")
+    client = _client(connection, manifest.project, callbacks)
+    try:
+        return _deliver_fresh(manifest, files, findings, connection, client, callbacks)
+    finally:
+        client.close()
+
+
+def _deliver_fresh(manifest: Any, files: Sequence[FileLike], findings: Sequence[Any],
+                   connection: Connection, client: CrdsClient,
+                   callbacks: Callbacks) -> Outcome:
+    instrument = manifest.instrument
+    callbacks.say(f"resolving context {manifest.context}")
+    context = client.resolve_context(manifest.context)
+    callbacks.say("checking the server for identical files")
+    known = client.known_sha1s()
+    duplicates = [f"{f.name} is identical to {known[f.sha1]} (sha1 {f.sha1})"
+                  for f in files if f.sha1 in known]
+    if duplicates:
+        raise DuplicateFileError("CRDS already has these files; nothing was uploaded: "
+                                 + "; ".join(duplicates))
+    _check_lock(client, instrument)
+    callbacks.say(f"logging in to {connection.url} as {client.username} for {instrument}")
+    client.login(instrument)
+    uploaded: list[str] = []
+    try:
+        posts = _fill_ingest(manifest, files, client, callbacks, uploaded)
+        channel = client.open_channel()
+    except BaseException:
+        _clean_ingest(client, uploaded)
+        raise
+    record = new_record(manifest, files, findings, connection, context, channel)
+    record.transition(State.SUBMITTING)  # write-ahead: saved before the post
+    fields = submission_fields(manifest.form, context, auto_rename=manifest.options.auto_rename,
+                               compare_old_reference=manifest.options.compare_old_reference)
+    callbacks.say("submitting (the server certifies the files now)")
+    outcome = client.submit(fields, channel, on_message=_recorder(record, callbacks))
+    state = _conclude(record, outcome, client, callbacks)
+    if state is State.READY and manifest.options.auto_confirm:
+        return _auto_confirm(manifest, record, client, callbacks, posts)
+    return Outcome(manifest.path, state, record, True, _summary(record), posts)
+
+
+def _check_lock(client: CrdsClient, instrument: str) -> None:
+    """Refuse when this user already holds another instrument's lock: logging in would drop
+    it, and with it the chance to confirm the delivery that lock belongs to."""
+    status = client.lock_status()
+    name = str(status.get("name") or "")
+    if (name and not status.get("is_expired") and status.get("user") == client.username
+            and status.get("type", "instrument") == "instrument" and name != instrument.lower()):
+        raise LockConflict(
+            f"{client.username} holds the lock of instrument '{name}' on {client.base_url} "
+            f"(time remaining {status.get('time_remaining', '?')}): a delivery for {name} may "
+            "be waiting for confirmation. Confirm or cancel it first (crds-deliver confirm / "
+            "cancel), or log out on the server's web page")
+
+
+def _fill_ingest(manifest: Any, files: Sequence[FileLike], client: CrdsClient,
+                 callbacks: Callbacks, uploaded: list[str]) -> dict[str, int]:
+    """Make the ingest area hold exactly our files: wipe (or keep the right-sized ones),
+    refuse strays, upload, then verify names and sizes."""
+    wanted = {f.name: f for f in files}
+    keep = manifest.options.ingest == "keep"
+    present = client.list_ingest()
+    kept: set[str] = set()
+    for entry in present:
+        if keep and entry.name in wanted and entry.size == wanted[entry.name].size:
+            kept.add(entry.name)
+            continue
+        if keep and entry.name not in wanted:
+            continue  # reported as a stray below: keep means the user wants to look first
+        callbacks.say(f"removing {entry.name} from the server's ingest area")
+        client.delete_ingest(entry)
+    strays = [e.name for e in client.list_ingest() if e.name not in wanted]
+    if strays:
+        raise IngestError("the server's ingest area holds files that are not part of this "
+                          f"delivery: {', '.join(strays)}; the server would submit them too. "
+                          "Remove them (options.ingest: wipe does) and apply again")
+    posts: dict[str, int] = {}
+    for file in files:
+        if file.name in kept:
+            callbacks.say(f"{file.name} is already on the server with the right size; kept")
+            continue
+        uploaded.append(file.name)
+        posts[file.name] = client.upload(Path(file.path), file.name, callbacks.upload)
+    listing = {e.name: e.size for e in client.list_ingest()}
+    wrong = [f"{name} (server has {listing.get(name, 'nothing')}, local {f.size} bytes)"
+             for name, f in wanted.items() if listing.get(name) != f.size]
+    extra = sorted(set(listing) - set(wanted))
+    if wrong or extra:
+        raise IngestError("after uploading, the ingest area does not match the delivery: "
+                          + "; ".join(wrong + [f"unexpected {e}" for e in extra]))
+    return posts
+
+
+def _clean_ingest(client: CrdsClient, uploaded: list[str]) -> None:
+    """Best effort: take back what this run uploaded, so a failure leaves nothing behind."""
+    try:
+        for entry in client.list_ingest():
+            if entry.name in uploaded:
+                client.delete_ingest(entry)
+    except CrdsError:
+        pass
+
+
+def _recorder(record: Record, callbacks: Callbacks) -> Callable[[Message], None]:
+    """Store each progress message in the record; the first one proves the server took the
+    post, so it moves the record to SUBMITTED."""
+    seen = {m.get("id") for m in record.data.get("messages", []) if m.get("id") is not None}
+
+    def on_message(message: Message) -> None:
+        if message.id is not None and message.id in seen:
+            return
+        seen.add(message.id)
+        record.data.setdefault("messages", []).append(
+            {"id": message.id, "time": message.time, "type": message.type, "text": message.text})
+        if record.state is State.SUBMITTING:
+            record.transition(State.SUBMITTED)
+        else:
+            record.save()
+        if callbacks.message:
+            callbacks.message(message)
+
+    return on_message
+
+
+def _conclude(record: Record, outcome: SubmitOutcome, client: CrdsClient,
+              callbacks: Callbacks) -> State:
+    """Turn how the post ended into READY / BAD_FILES / FAILED, reading the results page."""
+    if outcome.error and not outcome.results_url:
+        record.transition(State.FAILED, error=outcome.error)
+        return State.FAILED
+    if not outcome.results_url:
+        raise HumanActionNeeded(f"{record.path}: the server gave no results page; the record "
+                                f"stays {record.state.value}; re-run apply to resume")
+    submission = {"channel": None, "results_id": outcome.results_id,
+                  "results_url": outcome.results_url}
+    if record.state is State.SUBMITTING:
+        record.transition(State.SUBMITTED, submission=submission)
+    else:
+        record.update(submission=submission)
+    if outcome.done_status not in (None, 0):
+        record.transition(State.FAILED, error=f"the server reported status "
+                                              f"{outcome.done_status} (1 = failed, 3 = cancelled)")
+        return State.FAILED
+    callbacks.say(f"reading the results page {outcome.results_url}")
+    return _read_results(record, client)
+
+
+def _read_results(record: Record, client: CrdsClient) -> State:
+    names = [f["name"] for f in record.data["files"]]
+    url = record.data["submission"]["results_url"] or client.results_page_url(record.results_id)
+    page = client.results(url, names)
+    state = _state_of(page)
+    if state is None:
+        raise HumanActionNeeded(f"{record.path}: the results page {url} does not say whether "
+                                "the files passed; review it on the web, then confirm or cancel "
+                                "there")
+    _apply_names(record, page)
+    fields: dict[str, Any] = {"submission": {"server_status": page.status or state.value}}
+    if state is not State.READY:
+        fields["error"] = page.error or f"the server's status is {page.status}"
+    record.transition(state, **fields)
+    return state
+
+
+def _state_of(page: ResultsPage) -> State | None:
+    """READY only when the page says so (the sandbox marks it) or offers confirm with no file
+    in ERRORS; BAD FILES and FAIL as the page says."""
+    status = (page.status or "").upper()
+    if status == "BAD FILES" or "ERRORS" in page.file_status.values():
+        return State.BAD_FILES
+    if status == "FAIL" or (page.error and not status):
+        return State.FAILED
+    if status == "READY" or (not status and page.confirm_action):
+        return State.READY
+    return None
+
+
+def _apply_names(record: Record, page: ResultsPage) -> None:
+    file_map = record.data.setdefault("file_map", {})
+    file_map.setdefault("references", {}).update(page.file_names)
+    file_map.setdefault("mappings", {}).update(page.rmap_diffs)
+    for entry in record.data["files"]:
+        entry["official_name"] = page.file_names.get(entry["name"], entry.get("official_name"))
+        entry["status"] = page.file_status.get(entry["name"], entry.get("status"))
+
+
+def _summary(record: Record) -> str:
+    state = record.state.value if record.state else "?"
+    names = [f"{f['name']} -> {f['official_name']}" for f in record.data["files"]
+             if f.get("official_name")]
+    text = f"{state}" + (f" (results {record.results_id})" if record.results_id else "")
+    if names:
+        text += ": " + ", ".join(names)
+    if record.data.get("error"):
+        text += f"; {record.data['error']}"
+    return text
+
+
+# ----- resume, confirm, cancel -------------------------------------------------------------
+
+def resume(manifest: Any, record: Record, connection: Connection,
+           callbacks: Callbacks | None = None) -> Outcome:
+    """Carry an unfinished delivery on from its record, without posting anything again."""
+    callbacks = callbacks or Callbacks()
+    client = _client(connection, manifest.project, callbacks)
+    try:
+        callbacks.say(f"resuming from {record.path.name} (state {record.state.value})")
+        if record.state in (State.SUBMITTING, State.SUBMITTED) and not record.results_id:
+            outcome = _follow_channel(record, client, callbacks)
+            _conclude(record, outcome, client, callbacks)
+        elif record.state is State.SUBMITTED:
+            _read_results(record, client)
+        if record.state is State.READY and manifest.options.auto_confirm:
+            return _auto_confirm(manifest, record, client, callbacks, {})
+        return Outcome(manifest.path, record.state, record, True, _summary(record))
+    finally:
+        client.close()
+
+
+def _follow_channel(record: Record, client: CrdsClient, callbacks: Callbacks) -> SubmitOutcome:
+    key = (record.data.get("submission") or {}).get("channel")
+    human = (f"{record.path} says {record.state.value}: the form was about to be posted to "
+             f"{record.data['server']['url']}, and the server shows no trace of it on the "
+             "progress channel. Check on the server whether this delivery was submitted: if it "
+             f"was not, delete {record.path.name} and apply again; if it was, finish it on the "
+             "server's web page")
+    if not key:
+        raise HumanActionNeeded(human)
+    if record.state is State.SUBMITTING:
+        try:
+            first = client.pull(key, 0)
+        except CrdsError:
+            first = []
+        if not first:
+            raise HumanActionNeeded(human)
+    since = max([int(m["id"]) for m in record.data.get("messages", []) if m.get("id")] or [0])
+    callbacks.say("following the server's progress channel")
+    return client.follow(key, 0 if record.state is State.SUBMITTING else since,
+                         on_message=_recorder(record, callbacks))
+
+
+def _auto_confirm(manifest: Any, record: Record, client: CrdsClient, callbacks: Callbacks,
+                  posts: dict[str, int]) -> Outcome:
+    """Confirm when the server reported no errors; cancel otherwise."""
+    errors = [m for m in record.data.get("messages", [])
+              if m.get("type") == "error" or str(m.get("text", "")).startswith("ERROR")]
+    statuses = [f.get("status") for f in record.data["files"]]
+    button = "cancel" if errors or "ERRORS" in statuses else "confirm"
+    callbacks.say(f"auto_confirm: {button} ({len(errors)} error message(s) from the server)")
+    _finish(manifest, record, client, button, callbacks)
+    return Outcome(manifest.path, record.state, record, True, _summary(record), posts)
+
+
+def _finish(manifest: Any, record: Record, client: CrdsClient, button: str,
+            callbacks: Callbacks) -> None:
+    if not client.logged_in:
+        callbacks.say(f"logging in to {client.base_url} as {client.username}")
+        client.login(manifest.instrument)
+    page = client.finish(record.results_id, button)
+    if button == "cancel":
+        record.transition(State.CANCELLED, submission={"server_status": "CANCELLED"})
+        return
+    names = [f["name"] for f in record.data["files"]]
+    confirmed = read_results(page, names)
+    _apply_names(record, confirmed)
+    old = record.data["context"].get("resolved") or ""
+    try:
+        pairs, added = client.new_mappings(page, old)
+    except CrdsError:
+        pairs, added = {}, []
+    file_map = record.data["file_map"]
+    file_map["mappings"].update(pairs)
+    file_map["new_mappings"] = sorted(set(file_map.get("new_mappings", [])) | set(added))
+    record.transition(State.CONFIRMED, submission={"server_status": "CONFIRMED"})
+
+
+def finish(manifest: Any, connection: Connection, button: str,
+           callbacks: Callbacks | None = None) -> Outcome:
+    """`crds-deliver confirm` / `cancel`: finish a READY delivery on the server."""
+    callbacks = callbacks or Callbacks()
+    record = Record.load(manifest.path)
+    if record is None:
+        raise CrdsDeliverError(f"{manifest.path}: never applied (no result record)")
+    if record.state is not State.READY:
+        raise CrdsDeliverError(f"{manifest.path}: the delivery is {record.state.value}; only a "
+                               "READY delivery can be confirmed or cancelled")
+    client = _client(connection, manifest.project, callbacks)
+    try:
+        _finish(manifest, record, client, button, callbacks)
+    finally:
+        client.close()
+    return Outcome(manifest.path, record.state, record, True, _summary(record))
