@@ -48,6 +48,12 @@ def _command_lines(path: Path) -> list[list[str]]:
     return lines
 
 
+def _doc_command_lines(path: Path) -> list[list[str]]:
+    """`crds-deliver` command lines in a Markdown file's ```sh blocks."""
+    blocks = re.findall(r"```sh\n(.*?)```", path.read_text(), flags=re.DOTALL)
+    return [shlex.split(m.group(1)) for block in blocks for m in COMMAND.finditer(block)]
+
+
 def _click_command(words: list[str]):
     """The click command a command line names, and the words after its name."""
     command = typer.main.get_command(app)
@@ -57,9 +63,12 @@ def _click_command(words: list[str]):
     return command, rest
 
 
-@pytest.mark.parametrize("path", [GITHUB, GITLAB, HOOKS], ids=lambda p: p.name)
+DOCS = [ROOT / "docs/tutorial.md", ROOT / "docs/workflow.md"]
+
+
+@pytest.mark.parametrize("path", [GITHUB, GITLAB, HOOKS, *DOCS], ids=lambda p: p.name)
 def test_every_command_and_option_in_the_templates_exists(path: Path, cli) -> None:
-    lines = _command_lines(path)
+    lines = _doc_command_lines(path) if path.suffix == ".md" else _command_lines(path)
     assert lines, f"no crds-deliver command found in {path}"
     for words in lines:
         command, rest = _click_command(words)
