@@ -131,6 +131,10 @@ class Catalog:
         with self.transaction() as db:
             db.execute(f"UPDATE files SET {sets} WHERE name=?", (*fields.values(), name))
 
+    def delete_file(self, name: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM files WHERE name=?", (name,))
+
     def delete_files_of(self, submission_id: str, state: str = SUBMITTED) -> list[str]:
         """Remove the pending files of a submission; returns their names."""
         with self.transaction() as db:

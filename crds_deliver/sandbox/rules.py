@@ -110,13 +110,9 @@ class Rules:
                 instrument, kind = body["instrument"], body["filekind"]
                 current = self.rmap_of(edit, instrument, kind) or info["derived_from"]
                 if current != info["derived_from"]:
-                    base = [mappings.Entry.from_list(e)
-                            for e in self.catalog.mapping_body(current)["entries"]]
-                    added = [mappings.Entry.from_list(e) for e in info["added"]]
-                    entries = mappings.merge(base, added)
-                    self.write(new_rmap, dict(body, entries=[e.to_list() for e in entries]),
-                               current, replace=True)
-                self.catalog.update_file(new_rmap, state=DELIVERED)
+                    new_rmap = self._rebase(new_rmap, body, current, info["added"])
+                else:
+                    self.catalog.update_file(new_rmap, state=DELIVERED)
                 renamed[current] = new_rmap
                 old_imap = new_imaps[instrument]
                 imap_body = self.catalog.mapping_body(old_imap)
@@ -135,3 +131,17 @@ class Rules:
             renamed[edit] = pmap
             self.catalog.add_context(pmap, description)
         return pmap, renamed
+
+    def _rebase(self, pending: str, body: dict, current: str, added: list) -> str:
+        """Replace a pending rmap whose parent went stale by a new one on `current`.
+
+        The new rmap takes the next free serial, so rule serials keep growing with history.
+        """
+        base = [mappings.Entry.from_list(e) for e in self.catalog.mapping_body(current)["entries"]]
+        entries = mappings.merge(base, [mappings.Entry.from_list(e) for e in added])
+        self.catalog.delete_file(pending)
+        self.path(pending).unlink(missing_ok=True)
+        stem, ext = naming.family(pending) or (pending.rsplit(".", 1)[0], "rmap")
+        rebased = naming.next_name(stem, ext, self.catalog.all_names() + [pending])
+        self.write(rebased, dict(body, entries=[e.to_list() for e in entries]), current)
+        return rebased

@@ -271,7 +271,8 @@ class Processor:
             if record["state"] != READY:
                 raise Trapped(f"A submission in state {record['state']} cannot be confirmed; "
                               "cancel it.")
-            if button == "confirm" and not lock_ok:
+            if button == "confirm" and not (lock_ok and
+                                            session.instrument == record["instrument"]):
                 raise Trapped(f"BROKEN LOCK: the lock on '{record['instrument']}' is no longer "
                               "held by this session. Use 'force' to confirm anyway.")
             self._confirm(sid, stage, record)
