@@ -75,7 +75,9 @@ class ManifestPlan:
     manifest_path: Path | None = None
 
     def all_findings(self) -> list[Finding]:
-        return [f for item in self.files for f in item.findings] + self.findings
+        """Every finding, grouped by file (a stable sort keeps each file's own order)."""
+        found = [f for item in self.files for f in item.findings] + self.findings
+        return sorted(found, key=lambda f: f.file)
 
     def count(self, severity: Severity) -> int:
         return (sum(1 for p in self.problems if p.severity is severity)
@@ -96,7 +98,7 @@ class ManifestPlan:
 
 
 def _certify_one(item: ResolvedFile, project: str, on_progress: Progress | None) -> PlannedFile:
-    preflight = Preflight(item.path, project, name=item.relative)
+    preflight = Preflight(item.path, project, name=str(item.path))
     try:
         total = item.path.stat().st_size
         done = 0
@@ -110,7 +112,7 @@ def _certify_one(item: ResolvedFile, project: str, on_progress: Progress | None)
         digest = digest_file(item.path, preflight.consumers, advance)
     except OSError as exc:
         return PlannedFile(item.relative, None, None, None, None, None,
-                           [Finding(Severity.ERROR, item.relative,
+                           [Finding(Severity.ERROR, str(item.path),
                                     f"cannot read: {exc.strerror or exc}")])
     result = preflight.finish()
     return PlannedFile(item.relative, digest.size, digest.sha1, digest.sha256,
@@ -199,7 +201,8 @@ def make_plan(manifest_path: Path, *, on_progress: Progress | None = None) -> Ma
                                    resolution.files))
     plan.findings = certify_delivery(
         manifest.project, manifest.instrument, str(manifest.form.get("file_type") or ""),
-        [CertifiedFile(f.path, f.sha1, CertifyResult(f.instrument, f.reftype, f.findings))
+        [CertifiedFile(str(manifest.folder / f.path), f.sha1,
+                       CertifyResult(f.instrument, f.reftype, f.findings))
          for f in plan.files if f.sha1])
     plan.problems += pin_problems(manifest, plan.files)
     decide(plan)

@@ -67,13 +67,9 @@ def _size(size: int | None) -> str:
     return str(size)
 
 
-def _finding_text(finding) -> str:
-    where = ""
-    if finding.hdu is not None:
-        where += f"[HDU {finding.hdu}] "
-    if finding.keyword:
-        where += f"{finding.keyword}: " if not finding.message.startswith(finding.keyword) else ""
-    return f"{finding.severity.value}: {where}{finding.message}"
+def finding_line(finding) -> str:
+    """`file[hdu] KEYWORD: severity: message`, one line per finding."""
+    return f"{finding.location()}: {finding.severity.value}: {finding.message}"
 
 
 def plans_text(plans: list, width: int = 110) -> str:
@@ -102,15 +98,14 @@ def plans_text(plans: list, width: int = 110) -> str:
                 table.add_row(item.path, _size(item.size), kind, (item.sha256 or "")[:12],
                               str(errors), str(warns))
             console.print(table)
-        for problem in plan.problems:
-            console.print("  " + problem_line(problem), markup=False)
-        for finding in plan.all_findings():
-            console.print(f"  {finding.location()}: {_finding_text(finding)}", markup=False)
-        console.print("")
+        # Findings are printed as plain lines: never wrapped, so logs and editors can parse them.
+        lines = [problem_line(p) for p in plan.problems]
+        lines += [finding_line(f) for f in plan.all_findings()]
+        out.write("".join(f"  {line}\n" for line in lines) + "\n")
     summary = _plan_summary(plans)
     actions = ", ".join(f"{n} {a}" for a, n in sorted(summary["actions"].items()))
-    console.print(f"{summary['manifests']} manifest(s): {actions}; {summary['errors']} error(s), "
-                  f"{summary['warnings']} warning(s)")
+    out.write(f"{summary['manifests']} manifest(s): {actions}; {summary['errors']} error(s), "
+              f"{summary['warnings']} warning(s)\n")
     return out.getvalue()
 
 
@@ -144,5 +139,6 @@ def plans_markdown(plans: list) -> str:
             lines.append(f"- {icon} `{_md(problem.location())}` {_md(problem.message)}")
         for finding in plan.all_findings():
             icon = _ICONS[finding.severity.value]
-            lines.append(f"- {icon} `{_md(finding.location())}` {_md(_finding_text(finding))}")
+            lines.append(f"- {icon} `{_md(finding.location())}` {finding.severity.value}: "
+                         f"{_md(finding.message)}")
     return "\n".join(lines) + "\n"

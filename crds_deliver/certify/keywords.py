@@ -35,8 +35,7 @@ class _Checker:
 
     def fail(self, key: str, message: str, *, warn: bool = False) -> None:
         make = warning if warn else error
-        self.findings.append(make(self.name, f"{key}: {message}", hdu=self.header.hdu_of(key),
-                                  keyword=key))
+        self.findings.append(make(self.name, message, hdu=self.header.hdu_of(key), keyword=key))
 
 
 def _telescope(check: _Checker, key: str, expected: str, required: bool) -> None:
