@@ -3,6 +3,8 @@ a real git repository with real FITS files."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
@@ -62,6 +64,9 @@ def test_confirm_later_maps_names_and_history(delivery_repo, sandbox, run_cli):
     assert "| CONFIRMED |" in table.output and "darks.yaml" in table.output
     official = data["files"][0]["official_name"]
     assert official in run_cli(["history", repo.root]).output
+    rows = json.loads(run_cli(["history", repo.root, "--format", "json"]).output)
+    assert [(r["state"], r["official"], r["results_id"]) for r in rows] == [
+        ("CONFIRMED", [official], data["submission"]["results_id"])]
 
 
 def test_cancel(delivery_repo, sandbox, run_cli):

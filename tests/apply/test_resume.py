@@ -76,3 +76,33 @@ def test_killed_before_the_post_stops_for_a_human(delivery_repo, sandbox_factory
     result = run_cli(["apply", repo.manifest], sb)
     assert result.exit_code == 0, result.output
     assert sb.stats.submission_posts == 1
+
+
+def test_second_apply_of_the_same_manifest_fails_fast(delivery_repo, sandbox_factory,
+                                                       run_cli):
+    sb = sandbox_factory("jwst", settings=SandboxSettings(processing_delay=3.0,
+                                                          post_done_delay=0.05))
+    repo = delivery_repo(files=1)
+    proc = _start_apply(repo.manifest, sb)
+    _wait_for_state(repo.manifest, "SUBMITTED", proc)
+    result = run_cli(["apply", repo.manifest], sb)
+    assert result.exit_code == 1
+    assert "another apply is running" in result.output
+    assert proc.wait(timeout=60) == 0
+    assert sb.stats.submission_posts == 1
+    assert yaml.safe_load(record_path(repo.manifest).read_text())["state"] == "READY"
+
+
+def test_results_id_known_but_page_unread_resumes_from_the_page(delivery_repo, sandbox,
+                                                                run_cli):
+    repo = delivery_repo(files=1)
+    assert run_cli(["apply", repo.manifest], sandbox).exit_code == 0
+    path = record_path(repo.manifest)
+    data = yaml.safe_load(path.read_text())
+    data["state"] = "SUBMITTED"  # as if the run died right after the done message
+    data["transitions"] = data["transitions"][:-1]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = run_cli(["apply", repo.manifest], sandbox)
+    assert result.exit_code == 0, result.output
+    assert yaml.safe_load(path.read_text())["state"] == "READY"
+    assert sandbox.stats.submission_posts == 1

@@ -84,3 +84,17 @@ def test_strays_refused_with_keep_and_wiped_by_default(delivery_repo, sandbox, r
     result = run_cli(["apply", wipe.manifest], sandbox)
     assert result.exit_code == 0, result.output
     assert "removing jwst_miri_dark_0099.fits" in result.output
+
+
+def test_keep_reuses_a_file_already_uploaded(delivery_repo, sandbox, run_cli):
+    repo = delivery_repo(files=2, options={"ingest": "keep"})
+    first = sorted(repo.manifest.parent.glob("refs-a/*.fits"))[0]
+    web = SandboxWeb(sandbox)
+    web.login("miri")
+    web.upload(first)
+    web.get("/logout/")
+    uploads = sandbox.stats.uploads
+    result = run_cli(["apply", repo.manifest], sandbox)
+    assert result.exit_code == 0, result.output
+    assert f"{first.name} is already on the server with the right size; kept" in result.output
+    assert sandbox.stats.uploads == uploads + 1
