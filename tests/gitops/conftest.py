@@ -15,7 +15,7 @@ from crds_deliver.errors import CrdsDeliverError
 EXAMPLE = Path(__file__).resolve().parents[2] / "manifests/jwst/miri/2026-11-imager-darks.yaml"
 
 # Variables a CI runner sets that would change what the commands write; tests set their own.
-CI_VARIABLES = ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_WORKSPACE", "GITLAB_CI",
+CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_WORKSPACE", "GITLAB_CI",
                 "CI_PROJECT_DIR", "CRDS_DELIVER_CODEQUALITY", "CRDS_SERVER_URL",
                 "MAST_API_TOKEN", "CRDS_USERNAME", "CRDS_INI_FILE", "CRDS_OBSERVATORY")
 
