@@ -30,6 +30,9 @@ class Faults:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._reset()
+
+    def _reset(self) -> None:
         self._chunk_countdown = 0
         self._drops: list[_Counted] = []
         self._errors: list[_Counted] = []
@@ -96,7 +99,8 @@ class Faults:
 
     def clear(self) -> None:
         """Switch every fault off."""
-        self.__init__()
+        with self._lock:
+            self._reset()
 
     # --- consumers (called by the server) -------------------------------------------------
 
@@ -131,6 +135,11 @@ class Faults:
     def held_lock(self, instrument: str) -> str | None:
         with self._lock:
             return self._held_locks.get(instrument.lower())
+
+    def held_locks(self) -> dict[str, str]:
+        """{instrument: user} of the locks pretended held."""
+        with self._lock:
+            return dict(self._held_locks)
 
     def take_session_expiry(self) -> bool:
         with self._lock:

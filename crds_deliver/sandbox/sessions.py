@@ -137,7 +137,9 @@ class SessionStore:
         """The JSON of /lock_status/<user>/ (shapes of the real server)."""
         with self._lock:
             self._expire_locks()
-            for lock in self._locks.values():
+            pretended = [Lock(instrument, owner) for instrument, owner
+                         in self.faults.held_locks().items()]
+            for lock in [*pretended, *self._locks.values()]:
                 if lock.user == user:
                     remaining = max(0, int(self.ttl - (time.monotonic() - lock.last_used)))
                     hours, rest = divmod(remaining, 3600)
