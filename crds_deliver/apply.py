@@ -371,6 +371,7 @@ def resume(manifest: Any, record: Record, connection: Connection,
            callbacks: Callbacks | None = None) -> Outcome:
     """Carry an unfinished delivery on from its record, without posting anything again."""
     callbacks = callbacks or Callbacks()
+    before = record.state
     client = _client(connection, manifest.project, callbacks)
     try:
         callbacks.say(f"resuming from {record.path.name} (state {record.state.value})")
@@ -381,7 +382,8 @@ def resume(manifest: Any, record: Record, connection: Connection,
             _read_results(record, client)
         if record.state is State.READY and manifest.options.auto_confirm:
             return _auto_confirm(manifest, record, client, callbacks, {})
-        return Outcome(manifest.path, record.state, record, True, _summary(record))
+        return Outcome(manifest.path, record.state, record, record.state is not before,
+                       _summary(record))
     finally:
         client.close()
 
