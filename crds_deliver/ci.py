@@ -166,16 +166,15 @@ def publish(command: str, problems: Iterable[Problem], echo: Callable[[str], obj
 
 
 def plan_problems(plans: Iterable[ManifestPlan]) -> list[Problem]:
-    """A plan's problems and certification findings as located Problems: a finding's file is
-    relative to its manifest's folder, so it is placed there (the FITS file itself)."""
+    """A plan's problems and certification findings as located Problems (a finding names its
+    file as the user reaches it, so it is placed on that file)."""
     problems: list[Problem] = []
     for plan in plans:
         problems += plan.problems
-        folder = Path(plan.manifest).parent
         for finding in plan.all_findings():
             where = [f"HDU {finding.hdu}"] if finding.hdu is not None else []
             where += [finding.keyword] if finding.keyword else []
-            problems.append(Problem(str(folder / finding.file), finding.message,
+            problems.append(Problem(finding.file, finding.message,
                                     field=" ".join(where) or None, severity=finding.severity))
     return problems
 
