@@ -155,3 +155,11 @@ def test_matrix_listing_step_lists_pending_and_decided_manifests(cli, tmp_path: 
     assert _listing(repo, tmp_path) == {
         "manifests": ["manifests/good/delivery.yaml"],
         "finish": [{"manifest": ready, "decision": "confirm"}]}
+    # GitLab's apply job finds the same decision with its own snippet.
+    script = yaml.safe_load(GITLAB.read_text())["apply"]["script"]
+    start = next(i for i, line in enumerate(script) if "plan --format json" in line)
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
+    subprocess.run(["bash", "-e", "-c", "\n".join(script[start:start + 2])], cwd=repo, env=env,
+                   check=True, timeout=120)
+    assert (repo / "decisions.txt").read_text() == f"confirm {ready}\n"
