@@ -31,7 +31,7 @@ def _ask_field(spec: FormField) -> object:
     if spec.type == CHOICE:
         choices = [str(c) for c in spec.choices]
         while True:
-            answer = typer.prompt(f"{spec.label} [{'/'.join(choices)}]",
+            answer = typer.prompt(f"{spec.label} ({', '.join(choices)})",
                                   default=str(spec.initial or choices[0]))
             match = [c for c in choices if c.lower() == answer.strip().lower()]
             if match:
