@@ -158,7 +158,8 @@ def login(ctx: _Context) -> Response:
     IngestArea(state.ingest_root, user, state.settings.max_file_size)
     state.stats.incr("logins")
     next_url = request.form.get("next") or "/"
-    response = _redirect(next_url if next_url.startswith("/") else "/")
+    local = next_url.startswith("/") and not next_url.startswith("//")  # no open redirect
+    response = _redirect(next_url if local else "/")
     response.set_cookie("sessionid", session.key, max_age=SESSION_MAX_AGE, path="/",
                         httponly=True, samesite="Lax")
     return response

@@ -133,3 +133,12 @@ def test_unknown_instrument_refused(sandbox, web: SandboxWeb) -> None:
 def test_repeated_slashes_tolerated(sandbox) -> None:
     response = requests.get(sandbox.url + "/login/", timeout=10)
     assert response.status_code == 200 and "csrftoken" in response.cookies
+
+
+def test_login_next_must_be_local(sandbox, web: SandboxWeb) -> None:
+    for target, expected in [("//evil.example/", "/"), ("http://evil.example/", "/"),
+                             ("/upload/list/", "/upload/list/")]:
+        response = web.post_form("/login/", {"username": sandbox.username,
+                                             "password": sandbox.token, "instrument": "miri",
+                                             "next": target}, allow_redirects=False)
+        assert response.headers["Location"] == expected
