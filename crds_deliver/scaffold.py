@@ -27,6 +27,7 @@ from crds_deliver.manifest import MANIFEST_SUFFIXES, Options
 from crds_deliver.projects import INSTRUMENTS, USE_CASES, project_of_instrument
 
 SCHEMA_NAME = "delivery.schema.json"
+REPO_SCHEMA = Path("schemas") / SCHEMA_NAME
 # Fields the tool fills itself when absent; writing them empty would change what is posted.
 LEFT_OUT = {"creator": "defaults to '<INSTRUMENT> Team'"}
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/*?,=+()-]*$")
@@ -41,6 +42,10 @@ OPTION_NOTES = {
 
 class ManifestExists(CrdsDeliverError):
     """`new` never overwrites: the path already holds a file."""
+
+
+class CannotWrite(CrdsDeliverError):
+    """A new manifest or an exported schema cannot be written (a parent is a file, no room)."""
 
 
 @dataclass(frozen=True)
@@ -90,20 +95,31 @@ def target_path(path: Path | None, project: str, instrument: str) -> Path:
     return path
 
 
-def schema_reference(manifest: Path) -> str:
-    """The `$schema` an editor should use: a `schemas/delivery.schema.json` found in the
-    manifest's folder or above (a delivery repository that keeps its own copy), else the copy
-    installed with this package; as a path relative to the manifest's folder."""
+def bundled_schema_path() -> Path:
+    """The schema file installed with this package."""
+    return Path(str(resources.files("crds_deliver").joinpath("schemas", SCHEMA_NAME)))
+
+
+def repo_schema(manifest: Path) -> Path | None:
+    """A delivery repository's own copy of the schema: `schemas/delivery.schema.json` in the
+    manifest's folder or above (`crds-deliver schema export` writes it)."""
     folder = manifest.resolve().parent
     for parent in (folder, *folder.parents):
-        candidate = parent / "schemas" / SCHEMA_NAME
+        candidate = parent / REPO_SCHEMA
         if candidate.is_file():
-            return Path(os.path.relpath(candidate, folder)).as_posix()
-    installed = Path(str(resources.files("crds_deliver").joinpath("schemas", SCHEMA_NAME)))
+            return candidate
+    return None
+
+
+def schema_reference(manifest: Path) -> str:
+    """The `$schema` an editor should use, relative to the manifest's folder: the repository's
+    own copy when there is one (it works for everyone who clones the repository), else the copy
+    installed with this package (it works on this machine)."""
+    target = repo_schema(manifest) or bundled_schema_path()
     try:
-        return Path(os.path.relpath(installed, folder)).as_posix()
+        return Path(os.path.relpath(target, manifest.resolve().parent)).as_posix()
     except ValueError:  # another drive (Windows): no relative path exists
-        return installed.as_uri()
+        return target.as_uri()
 
 
 def scalar(value: Any) -> str:
@@ -168,19 +184,41 @@ def render(new: NewManifest, schema_ref: str, today: date | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _write_atomically(path: Path, data: bytes, replace: bool) -> None:
+    """Write through a temp file in the same folder; the final step is a rename (replace) or a
+    hard link, which fails on an existing name (never replace), so readers never see half a
+    file and `new` never overwrites even a file created meanwhile."""
+    if path.parent.exists() and not path.parent.is_dir():
+        raise CannotWrite(f"cannot write {path}: {path.parent} is not a folder")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=".crds-deliver-", dir=path.parent)
+    except OSError as exc:
+        raise CannotWrite(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+        if replace:
+            os.replace(temp, path)
+        else:
+            os.link(temp, path)
+    except FileExistsError:
+        raise ManifestExists(f"{path} already exists; not overwriting it") from None
+    except OSError as exc:
+        raise CannotWrite(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+
+
 def write_new(path: Path, text: str) -> None:
-    """Create `path` with `text`, atomically, refusing to replace anything that exists (even a
-    file created meanwhile: the final step is a hard link, which fails on an existing name)."""
+    """Create `path` with `text`, refusing to replace anything that exists."""
     if path.exists() or path.is_symlink():
         raise ManifestExists(f"{path} already exists; not overwriting it (choose another PATH)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".new-", suffix=".yaml", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        try:
-            os.link(temp, path)
-        except FileExistsError:
-            raise ManifestExists(f"{path} already exists; not overwriting it") from None
-    finally:
-        os.unlink(temp)
+    _write_atomically(path, text.encode("utf-8"), replace=False)
+
+
+def export_schema(target: Path) -> None:
+    """Write the bundled schema to `target` (replacing an older export), so a delivery
+    repository can keep the schema its manifests point at."""
+    _write_atomically(target, bundled_schema_path().read_bytes(), replace=True)

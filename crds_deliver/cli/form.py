@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import typer
 
@@ -20,10 +21,11 @@ from crds_deliver.formhelp import (
     schema_drift,
 )
 from crds_deliver.formspec import CHOICE, YES_NO_NA, FormField
+from crds_deliver.scaffold import REPO_SCHEMA, export_schema
 from crds_deliver.status import resolve_project, resolve_server_setting
 
-schema_app = typer.Typer(help="Compare the bundled manifest schema with a server's live form.",
-                         no_args_is_help=True)
+schema_app = typer.Typer(help="The manifest schema: compare it with a server's live form, or "
+                              "export it for editors.", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
 
 PROJECT_HELP = "hst, jwst or roman (default: CRDS_OBSERVATORY, else jwst)."
@@ -126,3 +128,16 @@ def schema_check(
         else:
             typer.echo(f"the bundled schema is in step with the live form of {url}")
     raise typer.Exit(1 if drifts else 0)
+
+
+@schema_app.command("export")
+def schema_export(
+    path: Path = typer.Argument(REPO_SCHEMA, help="Where to write the schema."),
+) -> None:
+    """Write the bundled manifest schema into the repository (default schemas/...).
+
+    Manifests made by `crds-deliver new` afterwards point their editor schema line at it.
+    Replaces an older export.
+    """
+    export_schema(path)
+    typer.echo(f"wrote {path}")

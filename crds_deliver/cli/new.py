@@ -19,6 +19,7 @@ from crds_deliver.scaffold import (
     NewManifest,
     pick_project,
     render,
+    repo_schema,
     schema_reference,
     target_path,
     write_new,
@@ -99,3 +100,7 @@ def new(
             typer.echo(f"  {problem_line(problem)}")
     else:
         typer.echo(f"it validates; next: crds-deliver plan {target}")
+    if repo_schema(target) is None:
+        typer.echo("tip: the schema line points into this installation of crds-deliver; run "
+                   "`crds-deliver schema export` at the repository's root so that new manifests "
+                   "point at schemas/delivery.schema.json, which everyone who clones it has")

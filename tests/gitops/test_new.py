@@ -12,6 +12,7 @@ import yaml
 
 from crds_deliver.formspec import all_fields
 from crds_deliver.manifest import load_manifest
+from crds_deliver.scaffold import bundled_schema_path
 
 FILLED = {
     'deliverer: ""': "deliverer: Jane Doe",
@@ -146,3 +147,31 @@ def test_interactive_questions_fill_the_required_fields(cli, tmp_path: Path) -> 
         "Jane Doe", "Yes", "No", "N/A", "TRIVIAL", "New darks")
     problems = load_manifest(tmp_path / "m.yaml").problems
     assert [p.field for p in problems] == ["form.correctness_testing"]
+
+
+def test_schema_export_gives_new_manifests_a_portable_schema_line(cli, tmp_path: Path) -> None:
+    result = cli("new", "manifests/a.yaml", "-i", "miri", "--no-interactive", cwd=tmp_path)
+    assert "tip: the schema line points into this installation" in result.stdout
+    assert cli("schema", "export", cwd=tmp_path).stdout == \
+        "wrote schemas/delivery.schema.json\n"
+    exported = tmp_path / "schemas/delivery.schema.json"
+    assert exported.read_bytes() == bundled_schema_path().read_bytes()
+    result = cli("new", "manifests/jwst/b.yaml", "-i", "miri", "--no-interactive", cwd=tmp_path)
+    assert "tip:" not in result.stdout
+    first = (tmp_path / "manifests/jwst/b.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../../schemas/delivery.schema.json"
+    exported.write_text("{}")  # an older export is replaced
+    assert cli("schema", "export", str(exported)).exit_code == 0
+    assert json.loads(exported.read_text())["title"] == "CRDS delivery manifest"
+    (tmp_path / "afile").write_text("not a folder")
+    failed = cli("schema", "export", str(tmp_path / "afile/s.json"))
+    assert failed.exit_code == 1 and "cannot write" in failed.stderr
+
+
+def test_unwritable_target_is_a_clean_error(cli, tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("not a folder")
+    result = cli("new", str(tmp_path / "afile/m.yaml"), "-i", "miri", "--no-interactive")
+    assert result.exit_code == 1
+    assert "cannot write" in result.stderr and "afile is not a folder" in result.stderr
+    result = cli("new", str(tmp_path / "afile/deeper/m.yaml"), "-i", "miri", "--no-interactive")
+    assert result.exit_code == 1 and "Not a directory" in result.stderr
