@@ -50,6 +50,7 @@ class PlannedFile:
     instrument: str | None
     reftype: str | None
     findings: list[Finding] = field(default_factory=list)
+    result: CertifyResult | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         return {"path": self.path, "size": self.size, "sha1": self.sha1, "sha256": self.sha256,
@@ -116,7 +117,7 @@ def _certify_one(item: ResolvedFile, project: str, on_progress: Progress | None)
                                     f"cannot read: {exc.strerror or exc}")])
     result = preflight.finish()
     return PlannedFile(item.relative, digest.size, digest.sha1, digest.sha256,
-                       result.instrument, result.reftype, result.findings)
+                       result.instrument, result.reftype, result.findings, result)
 
 
 def pin_problems(manifest: Manifest, files: list[PlannedFile]) -> list[Problem]:
@@ -201,9 +202,8 @@ def make_plan(manifest_path: Path, *, on_progress: Progress | None = None) -> Ma
                                    resolution.files))
     plan.findings = certify_delivery(
         manifest.project, manifest.instrument, str(manifest.form.get("file_type") or ""),
-        [CertifiedFile(str(manifest.folder / f.path), f.sha1,
-                       CertifyResult(f.instrument, f.reftype, f.findings))
-         for f in plan.files if f.sha1])
+        [CertifiedFile(str(manifest.folder / f.path), f.sha1, f.result)
+         for f in plan.files if f.sha1 and f.result])
     plan.problems += pin_problems(manifest, plan.files)
     decide(plan)
     return plan

@@ -153,3 +153,15 @@ def test_errors_exit_1_and_markdown_lists_them(tmp_path: Path) -> None:
     assert "form.instrument is nircam" in out.stdout
     text = run_plan(str(manifest), cwd=tmp_path)
     assert text.returncode == 1 and "REFUSE" in text.stdout and "Traceback" not in text.stderr
+
+
+def test_two_files_for_the_same_rmap_case_are_flagged(tmp_path: Path) -> None:
+    manifest = miri_delivery(tmp_path, count=1)
+    write_jwst_ref(manifest.parent / "refs" / "jwst_miri_dark_0002.fits",
+                   {"SUBARRAY": "FULL", "DESCRIP": "another dark for the same case"})
+    plan = make_plan(manifest)
+    [finding] = plan.findings
+    assert finding.severity is Severity.WARNING
+    assert finding.file == str(manifest.parent / "refs" / "jwst_miri_dark_0002.fits")
+    assert "same rmap case as" in finding.message and "SUBARRAY=FULL" in finding.message
+    assert "USEAFTER=2026-01-01T00:00:00" in finding.message

@@ -43,6 +43,7 @@ def certify_delivery(project: str, instrument: str, file_type: str,
     wanted_instrument = instrument.strip().lower()
     stated = _stated_types(file_type)
     first_by_sha1: dict[str, str] = {}
+    first_by_case: dict[tuple, str] = {}
     for item in files:
         result = item.result
         if result.instrument and result.instrument != wanted_instrument:
@@ -56,4 +57,14 @@ def certify_delivery(project: str, instrument: str, file_type: str,
         if first != item.name:
             findings.append(error(item.name, f"bit-identical to {first} (same sha1): deliver "
                                              "each reference once"))
+            continue
+        if result.case is not None:
+            key = (result.instrument, result.reftype, result.case)
+            first = first_by_case.setdefault(key, item.name)
+            if first != item.name:
+                values = ", ".join(f"{k}={v}" for k, v in result.case)
+                findings.append(warning(
+                    item.name, f"same rmap case as {first} ({values}): in the rmap each would "
+                               "replace the other; CRDS rejects that if the rmap matches on no "
+                               "other keyword"))
     return findings

@@ -42,6 +42,8 @@ class CertifyResult:
     instrument: str | None
     reftype: str | None
     findings: list[Finding] = field(default_factory=list)
+    # The rmap case (match keyword values + USEAFTER), for the in-delivery duplicate check.
+    case: tuple[tuple[str, str], ...] | None = None
 
     @property
     def ok(self) -> bool:

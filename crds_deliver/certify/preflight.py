@@ -17,6 +17,7 @@ from crds_deliver.certify.deep import hst_deep_findings
 from crds_deliver.certify.findings import CertifyResult, Finding, error, info, warning
 from crds_deliver.certify.identify import Identity, identify_header
 from crds_deliver.certify.layout import LayoutError, read_layout
+from crds_deliver.certify.matching import rmap_case
 from crds_deliver.certify.structure import Header, check_structure
 from crds_deliver.files import Consumer, stream
 
@@ -73,7 +74,8 @@ class Preflight:
         if header is not None:
             self.findings += _KEYWORD_RULES[self.project](self.name, header, identity.reftype)
         self.findings += self._deep(header, identity)
-        return CertifyResult(identity.instrument, identity.reftype, self.findings)
+        case = rmap_case(header, self.project, identity.instrument, identity.reftype)
+        return CertifyResult(identity.instrument, identity.reftype, self.findings, case)
 
     def _header(self) -> tuple[Header | None, list[Finding]]:
         lower = self.path.name.lower()
