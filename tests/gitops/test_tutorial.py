@@ -31,11 +31,14 @@ def test_tutorial_from_new_to_confirmed(cli, tmp_path: Path) -> None:
     _git(repo, "add", "manifests")
     _git(repo, "commit", "-qm", "MIRI darks")
 
+    assert cli("schema", "export", cwd=repo).exit_code == 0
     made = cli("new", MANIFEST, "--instrument", "miri", "--files", "refs/jwst_miri_dark_*.fits",
                "--no-interactive", cwd=repo)
     assert made.exit_code == 0
     path = repo / MANIFEST
     text = path.read_text()
+    assert text.startswith(
+        "# yaml-language-server: $schema=../../../schemas/delivery.schema.json\n")
     for old, new in FILLED.items():
         text = text.replace(old, new)
     path.write_text(text)
@@ -43,7 +46,7 @@ def test_tutorial_from_new_to_confirmed(cli, tmp_path: Path) -> None:
     planned = cli("plan", "--pin", "manifests", cwd=repo)
     assert planned.exit_code == 0, planned.stdout
     assert "pinned:" in path.read_text()
-    _git(repo, "add", "manifests")
+    _git(repo, "add", "manifests", "schemas")
     _git(repo, "commit", "-qm", "Deliver new MIRI imager darks")
 
     sandbox = str(tmp_path / "sandbox-data")
