@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,14 +37,6 @@ _GITLAB_SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "minor", Sever
 
 class CiOutputError(CrdsDeliverError):
     """A CI report file cannot be written (read-only workspace, missing folder)."""
-
-
-@dataclass(frozen=True)
-class CiReport:
-    """What one command produced for CI: annotation lines (already echoed) and files written."""
-
-    annotations: list[str] = field(default_factory=list)
-    written: list[Path] = field(default_factory=list)
 
 
 def escape_data(text: str) -> str:
@@ -138,7 +129,7 @@ def codequality_target(option: Path | None, env: Mapping[str, str]) -> Path | No
 
 def publish(command: str, problems: Iterable[Problem], echo: Callable[[str], object], *,
             summary: str | None = None, codequality: Path | None = None,
-            env: Mapping[str, str] | None = None) -> CiReport:
+            env: Mapping[str, str] | None = None) -> None:
     """Emit `problems` the ways the current CI understands; a no-op outside CI.
 
     `summary` is Markdown for GitHub's step summary (appended, as GitHub expects several steps
@@ -147,22 +138,16 @@ def publish(command: str, problems: Iterable[Problem], echo: Callable[[str], obj
     env = os.environ if env is None else env
     problems = list(problems)
     root = repo_root(env)
-    report = CiReport()
     if _is_true(env.get("GITHUB_ACTIONS")):
         for problem in problems:
-            line = github_annotation(problem, root, command)
-            echo(line)
-            report.annotations.append(line)
+            echo(github_annotation(problem, root, command))
         step_summary = env.get("GITHUB_STEP_SUMMARY")
         if summary and step_summary:
             _write(Path(step_summary), summary.rstrip("\n") + "\n\n", append=True)
-            report.written.append(Path(step_summary))
     target = codequality_target(codequality, env)
     if target is not None:
         issues = codequality_issues(problems, root, command)
         _write(target, json.dumps(issues, indent=2) + "\n", append=False)
-        report.written.append(target)
-    return report
 
 
 def plan_problems(plans: Iterable[ManifestPlan]) -> list[Problem]:
@@ -180,11 +165,11 @@ def plan_problems(plans: Iterable[ManifestPlan]) -> list[Problem]:
 
 
 def publish_plans(plans: list[ManifestPlan], echo: Callable[[str], object],
-                  codequality: Path | None = None) -> CiReport:
+                  codequality: Path | None = None) -> None:
     """`publish` for `crds-deliver plan`: findings as annotations, the plan's Markdown as the
     step summary."""
-    return publish("plan", plan_problems(plans), echo, summary=plans_markdown(plans),
-                   codequality=codequality)
+    publish("plan", plan_problems(plans), echo, summary=plans_markdown(plans),
+            codequality=codequality)
 
 
 def problems_markdown(title: str, results: Mapping[str, list[Problem]]) -> str:

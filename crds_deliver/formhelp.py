@@ -10,6 +10,7 @@ the bundled schema disagree, before a delivery fails on the server.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin
 
 import jsonschema
@@ -123,11 +124,15 @@ class Drift:
     message: str
 
 
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(delivery_schema())
+
+
 def _field_errors(project: str, key: str, value: object) -> list:
     """The bundled schema's objections to `form.<key>: value` (other fields' absence ignored)."""
     document = {"project": project, "form": {key: value}}
-    validator = jsonschema.Draft202012Validator(delivery_schema())
-    return [e for e in validator.iter_errors(document)
+    return [e for e in _validator().iter_errors(document)
             if tuple(e.absolute_path)[:2] == ("form", key)]
 
 
