@@ -112,7 +112,8 @@ def resolve_server_setting(project: str, flag: str | None, manifest: Manifest | 
         given = manifest.server if manifest is not None else DEFAULT_USE_CASE
         choice = resolve_server(project, given, dict(env))
     except ConfigurationError as exc:
-        raise UsageError(str(exc)) from None
+        where = "CRDS_SERVER_URL: " if not flag and env.get("CRDS_SERVER_URL") else ""
+        raise UsageError(f"{where}{exc}") from None
     if choice.source != "manifest":
         return Setting(choice.url, f"{choice.source} (environment)")
     if manifest is not None:
@@ -147,6 +148,17 @@ def _describe_source(source: str, env: Mapping[str, str]) -> str:
     if source == str(ini_path(dict(env))):
         return f"{source} ([authentication] section)"
     return source
+
+
+def _override_warning(override: str, shown: str) -> str:
+    """What CRDS_SERVER_URL means while --server points `status` elsewhere."""
+    try:
+        url = normalise_url(override)
+    except ConfigurationError as exc:
+        return f"CRDS_SERVER_URL: {exc}"
+    if url == shown:
+        return "CRDS_SERVER_URL is set to the same server"
+    return f"CRDS_SERVER_URL is set: apply, confirm and cancel would use {url}, not --server"
 
 
 def check_server(url: str, timeout: float = DEFAULT_TIMEOUT) -> ServerCheck:
@@ -190,6 +202,8 @@ def collect_status(*, project: str | None = None, server: str | None = None,
     project_setting = resolve_project(project, manifest, env)
     server_setting = resolve_server_setting(project_setting.value, server, manifest, env)
     token, user, warnings = credential_settings(env)
+    if server and env.get("CRDS_SERVER_URL", "").strip():
+        warnings.append(_override_warning(env["CRDS_SERVER_URL"], server_setting.value))
     server_check = check_server(server_setting.value, timeout) if check else None
     if server_check and server_check.reachable:
         reported = server_check.contexts.get("observatory")

@@ -94,6 +94,8 @@ def test_settings_sources_flag_env_manifest_default(cli, tmp_path: Path) -> None
     assert data["project"] == {"value": "roman", "source": "--project"}
     assert data["server"] == {"value": "https://roman-crds-tvac.stsci.edu/",
                               "source": "--server tvac"}
+    assert "CRDS_SERVER_URL is set: apply, confirm and cancel would use " \
+           "http://127.0.0.1:8123/, not --server" in data["warnings"]
     result = cli("status", "--no-check", "--format", "json",
                  env={"CRDS_OBSERVATORY": "hst"})
     data = json.loads(result.stdout)
@@ -107,6 +109,9 @@ def test_status_bad_input_is_a_located_error(cli, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "unknown project 'euclid'" in result.stderr
     result = cli("status", "-p", "hst", "-s", "tvac", "--no-check")
     assert result.exit_code == 2 and "project hst has no 'tvac' server" in result.stderr
+    result = cli("status", "--no-check", env={"CRDS_SERVER_URL": "ftp://x"})
+    assert result.exit_code == 2
+    assert "CRDS_SERVER_URL: not an http(s) server URL: 'ftp://x'" in result.stderr
     bad = write_manifest(tmp_path / "m", replace={"instrument: miri": "instrument: mirri"})
     result = cli("status", str(bad), "--no-check")
     assert result.exit_code == 1
