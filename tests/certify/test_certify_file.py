@@ -193,3 +193,32 @@ def test_findings_are_frozen_values(tmp_path: Path) -> None:
     with pytest.raises(AttributeError):
         finding.message = "changed"  # type: ignore[misc]
     assert finding.location() == "x.fits[1] USEAFTER"
+
+
+def test_roman_useafter_stored_as_time_is_read_as_crds_does(tmp_path: Path) -> None:
+    pytest.importorskip("asdf_astropy")
+    from astropy.time import Time
+
+    path = write_roman_ref(tmp_path / "roman_wfi_dark_0001.asdf",
+                           {"useafter": Time("2026-01-01T00:00:00.000", format="isot")})
+    assert certify_file(path, "roman").findings == []
+
+
+def test_without_asdf_roman_files_get_a_needs_the_extra_warning(tmp_path: Path) -> None:
+    pytest.importorskip("asdf")
+    import json
+    import subprocess
+    import sys
+
+    path = write_roman_ref(tmp_path / "roman_wfi_dark_0001.asdf")
+    code = ("import sys, json; sys.modules['asdf'] = None\n"
+            "from pathlib import Path\n"
+            "from crds_deliver.certify import certify_file\n"
+            f"r = certify_file(Path({str(path)!r}), 'roman')\n"
+            "print(json.dumps([r.instrument, r.reftype, [f.to_dict() for f in r.findings]]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    instrument, reftype, findings = json.loads(out.stdout)
+    assert (instrument, reftype) == ("wfi", "dark")
+    assert [(f["severity"], "asdf extra" in f["message"]) for f in findings] == [
+        ("warning", True)]
