@@ -46,6 +46,23 @@ class FileLike(Protocol):
     sha256: str
 
 
+@dataclass(frozen=True)
+class DeliveryFile:
+    """A planned file as apply needs it: absolute path, upload name, size and digests."""
+
+    path: Path
+    name: str
+    size: int
+    sha1: str
+    sha256: str
+
+
+def planned_files(manifest: Any, plan: Any) -> list[DeliveryFile]:
+    """The files of a crds_deliver.plan.ManifestPlan (paths relative to the manifest)."""
+    return [DeliveryFile(manifest.folder / f.path, Path(f.path).name, int(f.size), f.sha1,
+                         f.sha256) for f in plan.files]
+
+
 class HumanActionNeeded(CrdsDeliverError):
     """The record cannot be resumed safely without a person looking at the server."""
 
@@ -193,15 +210,16 @@ def _deliver_fresh(manifest: Any, files: Sequence[FileLike], findings: Sequence[
     try:
         posts = _fill_ingest(manifest, files, client, callbacks, uploaded)
         channel = client.open_channel()
+        csrf = client.submission_token()
     except BaseException:
         _clean_ingest(client, uploaded)
         raise
-    record = new_record(manifest, files, findings, connection, context, channel)
-    record.transition(State.SUBMITTING)  # write-ahead: saved before the post
     fields = submission_fields(manifest.form, context, auto_rename=manifest.options.auto_rename,
                                compare_old_reference=manifest.options.compare_old_reference)
+    record = new_record(manifest, files, findings, connection, context, channel)
+    record.transition(State.SUBMITTING)  # write-ahead: saved before the post
     callbacks.say("submitting (the server certifies the files now)")
-    outcome = client.submit(fields, channel, on_message=_recorder(record, callbacks))
+    outcome = client.submit(fields, channel, csrf, on_message=_recorder(record, callbacks))
     state = _conclude(record, outcome, client, callbacks)
     if state is State.READY and manifest.options.auto_confirm:
         return _auto_confirm(manifest, record, client, callbacks, posts)
@@ -294,6 +312,12 @@ def _recorder(record: Record, callbacks: Callbacks) -> Callable[[Message], None]
 def _conclude(record: Record, outcome: SubmitOutcome, client: CrdsClient,
               callbacks: Callbacks) -> State:
     """Turn how the post ended into READY / BAD_FILES / FAILED, reading the results page."""
+    if outcome.post_lost and not outcome.results_url:
+        raise HumanActionNeeded(
+            f"{record.path}: the submission post got no answer ({outcome.post_lost}) and the "
+            f"server has reported no result yet; the record stays {record.state.value}. Run "
+            "`crds-deliver apply` again later: it resumes from the progress channel and never "
+            "posts again")
     if outcome.error and not outcome.results_url:
         record.transition(State.FAILED, error=outcome.error)
         return State.FAILED

@@ -9,13 +9,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from crds_deliver.apply import Callbacks, Connection, Outcome, deliver
+from crds_deliver.apply import Callbacks, Connection, Outcome, deliver, planned_files
 from crds_deliver.cli.app import app
 from crds_deliver.cli.common import manifest_paths
 from crds_deliver.crds import Message, RequestEvent, resolve_server
@@ -152,22 +151,6 @@ def commit_outcome(outcome: Outcome) -> None:
         typer.echo(f"{outcome.manifest_path}: committed {record.path.name} as {commit[:12]}")
 
 
-@dataclass(frozen=True)
-class DeliveryFile:
-    """A planned file as apply needs it: absolute path, upload name, size and digests."""
-
-    path: Path
-    name: str
-    size: int
-    sha1: str
-    sha256: str
-
-
-def _files(manifest: Manifest, plan: Any) -> list[DeliveryFile]:
-    return [DeliveryFile((manifest.folder / f.path), Path(f.path).name, int(f.size), f.sha1,
-                         f.sha256) for f in plan.files]
-
-
 def _refusal(plan: Any) -> list[str]:
     lines = [problem_line(p) for p in plan.problems if p.severity is Severity.ERROR]
     for finding in plan.all_findings():
@@ -258,7 +241,7 @@ def _apply_one(path: Path, pool: SandboxPool | None, yes: bool, interactive: boo
                 typer.echo(f"{path}: not delivered")
                 return Outcome(path, None, None, False, "not delivered (declined)")
         typer.echo(f"{path}: {plan.reason}; server {connection.url}")
-        return deliver(manifest, _files(manifest, plan), plan.all_findings(), connection,
+        return deliver(manifest, planned_files(manifest, plan), plan.all_findings(), connection,
                        callbacks)
 
 

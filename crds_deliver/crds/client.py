@@ -67,6 +67,7 @@ class SubmitOutcome:
     results_url: str | None = None
     done_status: int | None = None
     error: str | None = None
+    post_lost: str | None = None  # the post got no answer (transport error): state unknown
 
     @property
     def results_id(self) -> str | None:
@@ -100,6 +101,7 @@ class CrdsClient:
         self.token = token
         self.project = project
         self.poll_seconds = poll_seconds
+        self.lost_post_patience = 60.0
         self.logged_in = False
 
     @property
@@ -255,11 +257,10 @@ class CrdsClient:
                                     self.http.redact(text), data))
         return messages
 
-    def submit(self, fields: dict[str, str], key: str, *,
-               on_message: Callable[[Message], None] | None = None,
-               timeout: float | None = None) -> SubmitOutcome:
-        """Post the submission form (once, never retried) in a background thread while pulling
-        the channel; stop at `done`, or when the post returns a page with an error."""
+    def submission_token(self) -> str:
+        """GET the submission form: proves the session is still logged in and gives the CSRF
+        token. Done before the record says SUBMITTING, so a failure here provably posted
+        nothing."""
         first = self.http.get(SUBMIT_PATH)
         page = self._check(first, "submission form", SubmissionError)
         if self._bounced_to_login(first) or page.by_id("id_password") is not None:
@@ -267,6 +268,15 @@ class CrdsClient:
         csrf = self.http.csrf_token(first)
         if not csrf:
             raise SubmissionError("submission form: the server set no csrftoken cookie")
+        return csrf
+
+    def submit(self, fields: dict[str, str], key: str, csrf: str, *,
+               on_message: Callable[[Message], None] | None = None,
+               timeout: float | None = None) -> SubmitOutcome:
+        """Post the submission form (once, never retried) in a background thread while pulling
+        the channel; stop at `done`, or when the post returns a page with an error. A post
+        that gets no answer at all may still be processed: the channel is then followed until
+        it has been quiet for `lost_post_patience` seconds."""
         posted: dict[str, Any] = {}
 
         def post() -> None:
@@ -292,6 +302,7 @@ class CrdsClient:
         outcome = SubmitOutcome()
         deadline = None if timeout is None else time.monotonic() + timeout
         pause = 0.05  # short at first (quick submissions), doubling up to poll_seconds
+        quiet_since: float | None = None  # set while the post is lost without an answer
         while True:
             post_finished = thread is not None and not thread.is_alive()
             try:
@@ -312,24 +323,27 @@ class CrdsClient:
                     outcome.results_url = message.data.get("result")
             if outcome.done_status is not None:
                 break
-            if post_finished:
+            if post_finished and "error" not in posted:
                 self._read_post(posted, outcome)
                 break
-            if deadline is not None and time.monotonic() > deadline:
+            now = time.monotonic()
+            if post_finished:
+                outcome.post_lost = posted["error"]
+                quiet_since = now if quiet_since is None or batch else quiet_since
+                if now - quiet_since > self.lost_post_patience:
+                    return outcome
+            if deadline is not None and now > deadline:
                 outcome.error = "gave up waiting for the server to finish processing"
                 return outcome
             time.sleep(pause)
             pause = min(pause * 2, self.poll_seconds)
-        if thread is not None and outcome.results_url is None and not outcome.error:
+        if thread is not None and outcome.results_url is None and "error" not in posted:
             thread.join(self.http.timeouts.submit)
             self._read_post(posted, outcome)
         return outcome
 
     def _read_post(self, posted: dict[str, Any], outcome: SubmitOutcome) -> None:
         """What the submission post's own answer says (a trapped error page has no `done`)."""
-        if "error" in posted:
-            outcome.error = posted["error"]
-            return
         response = posted.get("response")
         if response is None:
             return

@@ -57,13 +57,17 @@ def test_killed_after_submitted_resumes_from_the_channel(delivery_repo, sandbox_
     assert not lock_path(repo.manifest).exists()
 
 
-def test_killed_before_the_post_stops_for_a_human(delivery_repo, sandbox_factory, run_cli):
+def test_killed_while_posting_stops_for_a_human_then_resumes(delivery_repo, sandbox_factory,
+                                                            run_cli):
     sb = sandbox_factory("jwst")
-    # Hold the submission form GET (made after SUBMITTING is written, before the post).
-    sb.faults.delay(4.0, count=1, path_prefix="/submission_form/")
+    # The form GET (before SUBMITTING) and the post (after it) are held by the server; the
+    # post is killed while held, so nothing shows on the channel yet.
+    sb.faults.delay(0.5, count=1, path_prefix="/submission_form/")  # the GET
+    sb.faults.delay(5.0, count=1, path_prefix="/submission_form/")  # the post
     repo = delivery_repo(files=1)
     proc = _start_apply(repo.manifest, sb)
     _wait_for_state(repo.manifest, "SUBMITTING", proc)
+    time.sleep(0.5)  # the post is on its way, held by the server
     proc.kill()
     proc.wait()
 
@@ -72,9 +76,12 @@ def test_killed_before_the_post_stops_for_a_human(delivery_repo, sandbox_factory
     assert "delete darks.result.yaml and apply again" in result.output
     assert sb.stats.submission_posts == 0
 
-    record_path(repo.manifest).unlink()
+    deadline = time.monotonic() + 30
+    while sb.stats.submission_posts == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)  # the held post reaches the server after all
     result = run_cli(["apply", repo.manifest], sb)
     assert result.exit_code == 0, result.output
+    assert yaml.safe_load(record_path(repo.manifest).read_text())["state"] == "READY"
     assert sb.stats.submission_posts == 1
 
 
@@ -106,3 +113,23 @@ def test_results_id_known_but_page_unread_resumes_from_the_page(delivery_repo, s
     assert result.exit_code == 0, result.output
     assert yaml.safe_load(path.read_text())["state"] == "READY"
     assert sandbox.stats.submission_posts == 1
+
+
+def test_post_without_answer_follows_the_channel(delivery_repo, sandbox_factory):
+    """The post times out client-side while the server goes on: the channel still tells."""
+    from crds_deliver.apply import Connection, deliver, planned_files
+    from crds_deliver.crds import Timeouts
+    from crds_deliver.credentials import Credentials, Token
+    from crds_deliver.manifest import load_manifest
+    from crds_deliver.plan import make_plan
+
+    sb = sandbox_factory("jwst", settings=SandboxSettings(processing_delay=2.0,
+                                                          post_done_delay=0.05))
+    repo = delivery_repo(files=1)
+    manifest = load_manifest(repo.manifest).manifest
+    plan = make_plan(repo.manifest)
+    creds = Credentials(sb.username, Token(sb.token), "test", "test")
+    connection = Connection(sb.url, creds, timeouts=Timeouts(submit=0.5), poll_seconds=0.2)
+    outcome = deliver(manifest, planned_files(manifest, plan), [], connection)
+    assert outcome.state.value == "READY"
+    assert sb.stats.submission_posts == 1
