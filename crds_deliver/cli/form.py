@@ -80,9 +80,9 @@ def form(
     if not offline:
         url = resolve_server_setting(project_setting.value, server, None, os.environ).value
     result = form_help(project_setting.value, url, timeout)
-    if not result.live and not offline:
-        typer.echo(f"warning: {result.reason}; showing the bundled form", err=True)
     if output is OutputFormat.json:
+        if not result.live and not offline:  # the JSON says so too; a person reads stderr
+            typer.echo(f"warning: {result.reason}; showing the bundled form", err=True)
         typer.echo(_as_json(result))
         return
     typer.echo(f"Submission form for {result.project}: {result.source}")
