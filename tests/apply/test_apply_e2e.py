@@ -158,3 +158,17 @@ def test_commit_outside_git_fails_clearly(tmp_path, sandbox, run_cli):
         run_cli(["apply", manifest, "--commit"], sandbox)  # main() prints it, exit 1
     assert sandbox.stats.requests == 0
     assert not record_path(manifest).exists()
+
+
+def test_changed_pinned_file_is_refused_before_the_server(delivery_repo, sandbox, run_cli):
+    from tests.fixtures.fits import write_jwst_ref
+
+    repo = delivery_repo(files=1)
+    assert run_cli(["plan", repo.manifest, "--pin"], sandbox).exit_code == 0
+    target = next(repo.manifest.parent.glob("refs-a/*.fits"))
+    write_jwst_ref(target, {"DESCRIP": "changed after review"})
+    result = run_cli(["apply", repo.manifest], sandbox)
+    assert result.exit_code == 1
+    assert "changed since it was pinned" in result.output and "refused" in result.output
+    assert sandbox.stats.requests == 0
+    assert not record_path(repo.manifest).exists()
