@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from crds_deliver.certify.findings import Finding, error
-from crds_deliver.certify.structure import Header
+from crds_deliver.certify.structure import WARNINGS_LOCK, Header
 
 
 def asdf_available() -> bool:
@@ -50,7 +50,7 @@ def read_asdf(path: Path, name: str) -> tuple[Header | None, list[Finding]]:
 
     header = Header()
     try:
-        with warnings.catch_warnings():
+        with WARNINGS_LOCK, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with asdf.open(path, lazy_load=True, memmap=False) as handle:
                 tree = handle.tree

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from crds_deliver.certify.findings import Finding, error, info, warning
+from crds_deliver.certify.structure import WARNINGS_LOCK
 
 SKIPPED = ("deep rule checks were skipped: install the crds extra "
            "(pip install 'crds-deliver[crds]') to run CRDS's own HST validators")
 
-_LOCK = threading.Lock()  # crds keeps global log state; one file at a time
+# crds keeps global log and config state, and astropy warnings are process-wide: one at a time.
+_LOCK = WARNINGS_LOCK
 _IMPORT_LOCK = threading.Lock()
 
 

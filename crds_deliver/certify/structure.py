@@ -7,6 +7,7 @@ cards of all HDUs, first value wins, which is how CRDS reads a reference's keywo
 
 from __future__ import annotations
 
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,10 @@ from astropy.io.fits.verify import VerifyError
 from crds_deliver.certify.findings import Finding, error, warning
 
 _COMMENTARY = ("COMMENT", "HISTORY")
+
+# warnings.catch_warnings swaps process-wide state: files certified in parallel threads must
+# take turns while warnings are captured, or one file's warning lands on another's findings.
+WARNINGS_LOCK = threading.RLock()
 
 
 @dataclass
@@ -71,7 +76,7 @@ def check_structure(path: Path, name: str) -> tuple[Header | None, list[Finding]
     a non-standard header cannot be trusted.
     """
     findings: list[Finding] = []
-    with warnings.catch_warnings(record=True) as caught:
+    with WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             with fits.open(path, memmap=True, lazy_load_hdus=False, checksum=False,
