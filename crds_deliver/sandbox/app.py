@@ -206,13 +206,15 @@ def upload(ctx: _Context) -> Response:
     if state.faults.take_chunk_failure():
         return ctx.with_csrf(_json({"error": "chunk lost (fault injected)"}, 500))
     try:
+        # Size limits first, from the headers alone: refusing a too large upload must not
+        # require reading its body (the CSRF field is inside that body).
         if content_range is None and (request.content_length or 0) > \
                 state.settings.max_file_size + 65536:
             raise IngestError(413, f"upload of {request.content_length} bytes is larger than "
                                    f"this server accepts ({state.settings.max_file_size})")
         parsed = ContentRange.parse(content_range) if content_range else None
         if parsed:
-            ctx.ingest()._check_size(parsed.total, "upload")
+            ctx.ingest().check_size(parsed.total, "upload")
         if not ctx.csrf_valid():
             return _forbidden()
         storage = request.files.get("files")

@@ -85,7 +85,7 @@ class IngestArea:
             path.unlink()
         shutil.rmtree(self.partial_dir, ignore_errors=True)
 
-    def _check_size(self, size: int, name: str) -> None:
+    def check_size(self, size: int, name: str) -> None:
         if size > self.max_file_size:
             raise IngestError(413, f"file '{name}' has {size} bytes, more than this server "
                                    f"accepts ({self.max_file_size})")
@@ -94,17 +94,17 @@ class IngestArea:
         """Store a file sent in one POST, replacing any file of the same name."""
         self.check_name(name)
         if size_hint is not None:
-            self._check_size(size_hint, name)
+            self.check_size(size_hint, name)
         self.partial_dir.mkdir(exist_ok=True)
         tmp = self.partial_dir / name
         written = self._copy(stream, tmp, "wb", name, 0)
-        self._check_size(written, name)
+        self.check_size(written, name)
         return tmp.replace(self.dir / name)
 
     def put_chunk(self, name: str, stream: BinaryIO, content_range: ContentRange) -> Path | None:
         """Append one chunk; returns the final path when the last chunk completed the file."""
         self.check_name(name)
-        self._check_size(content_range.total, name)
+        self.check_size(content_range.total, name)
         self.partial_dir.mkdir(exist_ok=True)
         part = self.partial_dir / name
         have = part.stat().st_size if part.exists() and content_range.start > 0 else 0
