@@ -165,3 +165,15 @@ def test_two_files_for_the_same_rmap_case_are_flagged(tmp_path: Path) -> None:
     assert finding.file == str(manifest.parent / "refs" / "jwst_miri_dark_0002.fits")
     assert "same rmap case as" in finding.message and "SUBARRAY=FULL" in finding.message
     assert "USEAFTER=2026-01-01T00:00:00" in finding.message
+
+
+def test_in_github_actions_findings_become_annotations_and_a_step_summary(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    manifest = miri_delivery(tmp_path, instrument="nircam")
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    out = run_plan(str(manifest), cwd=tmp_path)
+    assert out.returncode == 1
+    assert "::error file=" in out.stdout and "form.instrument is nircam" in out.stdout
+    assert summary.read_text().startswith("## crds-deliver plan")
