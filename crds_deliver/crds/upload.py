@@ -10,6 +10,7 @@ is then sent again from its first byte (once): a retry never leaves a corrupt fi
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -34,6 +35,19 @@ def chunks(path: Path, size: int, chunk_size: int = CHUNK_SIZE) -> Iterator[tupl
             offset += len(data)
             if size == 0:
                 return
+
+
+def multipart(name: str, data: bytes, csrf: str) -> tuple[bytes, str]:
+    """The multipart/form-data body of one upload post (a `csrfmiddlewaretoken` part and a
+    `files` part without Content-Type, as the reference client sends), built with one copy of
+    the chunk instead of the several a generic encoder makes."""
+    boundary = secrets.token_hex(16)
+    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrfmiddlewaretoken\""
+            f"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; "
+            f"name=\"files\"; filename=\"{quoted}\"\r\n\r\n").encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    return b"".join((head, data, tail)), f"multipart/form-data; boundary={boundary}"
 
 
 def upload_file(http: Http, path: Path, name: str, *, on_progress: Progress | None = None,
@@ -61,12 +75,11 @@ def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None
     if on_progress:
         on_progress(name, 0, size)
     for offset, data in chunks(path, size, chunk_size):
-        headers = {}
+        body, content_type = multipart(name, data, token)
+        headers = {"Content-Type": content_type}
         if size >= chunk_size:
             headers["Content-Range"] = f"bytes {offset}-{offset + len(data) - 1}/{size}"
-        response = http.request(
-            "POST", UPLOAD_PATH, safe=True, headers=headers,
-            files={"files": (name, data)}, data={"csrfmiddlewaretoken": token})
+        response = http.request("POST", UPLOAD_PATH, safe=True, headers=headers, data=body)
         posts += 1
         if not 200 <= response.status_code < 300:
             raise http.fail(IngestError, f"uploading {name}: the server answered HTTP "
