@@ -83,7 +83,9 @@ class Sandbox:
         self._server.daemon_threads = True
         shown = f"[{host}]" if ":" in host else host
         self._url = f"http://{shown}:{self._server.server_port}/"
-        self._thread = threading.Thread(target=self._server.serve_forever,
+        server = self._server
+        # A short poll interval makes stop() quick (tests start and stop many servers).
+        self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05),
                                         name="crds-sandbox", daemon=True)
         self._thread.start()
         return self
