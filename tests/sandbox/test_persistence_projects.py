@@ -101,7 +101,7 @@ def test_cli_prints_url_and_token_then_serves(tmp_path: Path) -> None:
         assert info["observatory"] == "roman"
     finally:
         process.terminate()
-        process.wait(10)
+        process.communicate(timeout=10)  # reaps it and closes its pipes
 
 
 def test_cli_generates_token_and_rejects_bad_project(tmp_path: Path) -> None:
