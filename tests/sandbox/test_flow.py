@@ -54,3 +54,44 @@ def test_delivery_end_to_end(sandbox, web: SandboxWeb, jwst_ref) -> None:
     assert file_map["jwst_miri_dark_0001.fits"]["size"] == str(path.stat().st_size)
     # The lock is gone: the user was logged out after confirming.
     assert web.get(f"/lock_status/{sandbox.username}/").json()["name"] == ""
+
+
+def test_token_never_stored_or_shown(sandbox, web: SandboxWeb, jwst_ref) -> None:
+    web.login("miri")
+    web.upload(jwst_ref("d.fits"))
+    key = web.open_channel()
+    page = web.submit()
+    texts = [page.text, str(web.messages(key)), str(web.rpc("get_server_info"))]
+    assert all(sandbox.token not in text for text in texts)
+    for path in sandbox.data_dir.rglob("*"):
+        if path.is_file():
+            assert sandbox.token.encode() not in path.read_bytes(), path
+
+
+def test_simultaneous_submissions_get_distinct_serials(sandbox_factory, jwst_ref) -> None:
+    import threading
+
+    from crds_deliver.sandbox import SandboxSettings
+    from tests.fixtures.sandbox import FAST
+
+    sb = sandbox_factory(settings=SandboxSettings(**FAST, extra_users={"bob": "b" * 32}))
+    alice, bob = SandboxWeb(sb), SandboxWeb(sb, user="bob", token="b" * 32)
+    alice.login("miri")
+    bob.login("nircam")
+    alice.upload(jwst_ref("a.fits"))
+    bob.upload(jwst_ref("b.fits", {"INSTRUME": "NIRCAM", "DETECTOR": "NRCA1"}))
+    pages: dict[str, str] = {}
+
+    def submit(who: SandboxWeb, name: str, instrument: str) -> None:
+        pages[name] = who.submit(instrument=instrument).text
+
+    threads = [threading.Thread(target=submit, args=(alice, "a.fits", "miri")),
+               threading.Thread(target=submit, args=(bob, "b.fits", "nircam"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    names = {n: BeautifulSoup(pages[n], "html.parser").find(id=n).string for n in pages}
+    assert names["a.fits"] == "jwst_miri_dark_0001.fits"
+    assert names["b.fits"] == "jwst_nircam_dark_0001.fits"
+    assert sb.stats.submission_posts == 2

@@ -264,3 +264,30 @@ def test_concurrent_pending_submissions_rebase_on_confirm(sandbox_factory, jwst_
     final = sb.catalog.mapping_body(rmap)
     assert sorted(e[2] for e in final["entries"]) == ["jwst_miri_dark_0001.fits",
                                                       "jwst_miri_dark_0002.fits"]
+
+
+def test_monitor_page_shows_channel(sandbox, ready_web: SandboxWeb) -> None:
+    ready_web.submit()
+    page = _soup(ready_web.get(f"/monitor/{ready_web.key}/"))
+    items = [li.get_text() for li in page.find_all("li")]
+    assert any("Certifying 'my_dark.fits'" in item for item in items)
+    assert page.find("li", class_="done") is not None
+    assert ready_web.get("/monitor/nope/").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/certify/", "/submit/reference/", "/submit/mapping/"])
+def test_other_submission_kinds_are_trapped(sandbox, ready_web: SandboxWeb, path: str) -> None:
+    assert "csrftoken" in ready_web.get(path).cookies
+    assert "does not implement" in _error(ready_web.post_form(path, {}))
+    assert ready_web.listing()["files"]  # nothing consumed
+
+
+def test_old_upload_url(sandbox, web: SandboxWeb, tmp_path: Path) -> None:
+    web.login("miri")
+    path = tmp_path / "old_style.fits"
+    path.write_bytes(b"abc")
+    token = web.csrf("/upload/new/")
+    with open(path, "rb") as handle:
+        response = web.http.post(web.url("/upload/new/"), files={"files": (path.name, handle)},
+                                 data={"csrfmiddlewaretoken": token}, timeout=10)
+    assert response.json()["files"][0]["name"] == "old_style.fits"
