@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+import yaml
+
 from crds_deliver.certify import CertifyResult, Finding, Preflight, deep
 from crds_deliver.certify.delivery import CertifiedFile, certify_delivery
 from crds_deliver.files import ResolvedFile, digest_file, resolve_globs
 from crds_deliver.manifest import Manifest, load_manifest
 from crds_deliver.problems import Problem, Severity
-from crds_deliver.record import TERMINAL_STATES, read_state
+from crds_deliver.record import TERMINAL_STATES, problems_with_record, read_state
 
 Progress = Callable[[str, int, int], None]  # (file shown, bytes read so far, file size)
 MAX_WORKERS = 4
@@ -171,18 +173,19 @@ def make_plan(manifest_path: Path, *, on_progress: Progress | None = None) -> Ma
     manifest = loaded.manifest
     plan = ManifestPlan(shown, Action.DELIVER, "", project=manifest.project,
                         server=manifest.server, context=manifest.context,
-                        instrument=manifest.instrument, problems=list(loaded.problems),
+                        instrument=manifest.instrument, problems=problems_with_record(loaded),
                         manifest_path=manifest_path)
     try:
         state = read_state(manifest_path)
-    except (ValueError, OSError) as exc:
-        plan.problems.append(Problem(shown, f"unreadable result record: {exc}"))
-        state = None
-    except Exception as exc:  # noqa: BLE001  (a corrupt YAML record)
+    except (ValueError, OSError, yaml.YAMLError) as exc:
         plan.problems.append(Problem(shown, f"unreadable result record: {exc}"))
         state = None
     if state is not None:
         plan.state = state.value
+        if plan.has_errors:  # edited after its delivery started: nothing may run
+            plan.action = Action.REFUSE
+            plan.reason = f"the manifest was edited after its delivery reached {state.value}"
+            return plan
         if state in TERMINAL_STATES:
             plan.action = Action.SKIP
             plan.reason = f"the result record says {state.value}: nothing left to do"

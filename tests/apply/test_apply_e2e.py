@@ -142,7 +142,7 @@ def test_edited_after_delivery_is_reported(delivery_repo, sandbox, run_cli):
     repo = delivery_repo(files=1, options={"auto_confirm": "true"})
     assert run_cli(["apply", repo.manifest], sandbox).exit_code == 0
     repo.manifest.write_text(repo.manifest.read_text().replace("SEVERE", "MODERATE"))
-    for command in (["validate"], ["apply"]):
+    for command in (["validate"], ["plan"], ["apply"]):
         result = run_cli([*command, repo.manifest], sandbox)
         assert result.exit_code == 1
         assert "edited after its delivery ended in CONFIRMED" in result.output
