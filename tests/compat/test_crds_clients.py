@@ -17,19 +17,24 @@ import pytest
 
 pytest.importorskip("crds")
 pytest.importorskip("bs4")
-pytest.importorskip("stdatamodels")  # crds certifies JWST files through stdatamodels
 
 from tests.compat.crds_refs import write_miri_dark  # noqa: E402
+from tests.fixtures.fits import write_hst_ref  # noqa: E402
 
 pytestmark = [pytest.mark.compat, pytest.mark.timeout(240)]
+
+
+def _needs_stdatamodels() -> None:
+    """The crds client certifies JWST files through stdatamodels (the compat extra has it)."""
+    pytest.importorskip("stdatamodels")
 
 TOKEN = "0123456789abcdef0123456789abcdef"
 USER = "jdoe"
 
 
-def _env(cache: Path, server_url: str | None) -> dict[str, str]:
+def _env(cache: Path, server_url: str | None, project: str = "jwst") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRDS_")}
-    env.update(CRDS_OBSERVATORY="jwst", MAST_API_TOKEN=TOKEN, CRDS_USERNAME=USER,
+    env.update(CRDS_OBSERVATORY=project, MAST_API_TOKEN=TOKEN, CRDS_USERNAME=USER,
                CRDS_PATH=str(cache))
     if server_url:
         env["CRDS_SERVER_URL"] = server_url
@@ -40,23 +45,25 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Complete
     return subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=200)
 
 
-def _sync(url: str, cache: Path, cwd: Path) -> None:
-    done = _run([sys.executable, "-m", "crds.sync", "--contexts", "jwst-edit"],
-                _env(cache, url), cwd)
+def _sync(url: str, cache: Path, cwd: Path, project: str = "jwst") -> None:
+    done = _run([sys.executable, "-m", "crds.sync", "--contexts", f"{project}-edit"],
+                _env(cache, url, project), cwd)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def _crds_command() -> list[str]:
+def _crds_submit() -> list[str]:
+    """`crds submit` through the installed wrapper, else the same program as a module."""
     wrapper = Path(sys.executable).parent / "crds"
-    return [str(wrapper)] if wrapper.exists() else [sys.executable, "-m", "crds.submit"]
+    return [str(wrapper), "submit"] if wrapper.exists() else [sys.executable, "-m", "crds.submit"]
 
 
 def test_crds_submit_command_line_batch(sandbox_factory, tmp_path: Path) -> None:
+    _needs_stdatamodels()
     sb = sandbox_factory("jwst", username=USER, token=TOKEN)
     cache = tmp_path / "cache"
     _sync(sb.url, cache, tmp_path)
     dark = write_miri_dark(tmp_path / "my_miri_dark.fits")
-    args = _crds_command() + (["submit"] if _crds_command()[0].endswith("crds") else []) + [
+    args = _crds_submit() + [
         "--files", str(dark), "--monitor-processing", "--wait-for-completion",
         "--wipe-existing-files", "--certify-files", "--creator", "MIRI Team",
         "--description", "MIRI imager dark for compatibility tests",
@@ -81,7 +88,26 @@ def test_crds_submit_command_line_batch(sandbox_factory, tmp_path: Path) -> None
     assert sb.stats.submission_posts == 1
 
 
+def test_crds_submit_command_line_hst_keeps_name(sandbox_factory, tmp_path: Path) -> None:
+    sb = sandbox_factory("hst", username=USER, token=TOKEN)
+    cache = tmp_path / "cache"
+    _sync(sb.url, cache, tmp_path, "hst")
+    bias = write_hst_ref(tmp_path / "a1b2c3d4i_bia.fits")
+    done = _run(_crds_submit() + [
+        "--files", str(bias), "--monitor-processing", "--wait-for-completion",
+        "--wipe-existing-files", "--certify-files", "--creator", "WFC3 Team",
+        "--description", "UVIS bias for compatibility tests", "--change-level", "SEVERE",
+        "--dont-auto-rename", "--autoconfirm"], _env(cache, sb.url, "hst"), tmp_path)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert sb.catalog.delivered("a1b2c3d4i_bia.fits") is not None
+    assert sb.catalog.edit_context == "hst_0002.pmap"
+    assert sb.stats.submission_posts == 1 and sb.stats.confirms == 1
+    assert sb.stats.chunk_posts == 0  # a small file goes in one POST
+
+
 def test_rc_submit_programmatic_redcat(sandbox_factory, tmp_path: Path) -> None:
+    _needs_stdatamodels()
     sb = sandbox_factory("jwst", username=USER, token=TOKEN)
     cache = tmp_path / "cache"
     _sync(sb.url, cache, tmp_path)
