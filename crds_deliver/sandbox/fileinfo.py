@@ -1,9 +1,9 @@
-"""What the sandbox reads from a delivered file to place it in an rmap: detector and use-after.
+"""What the sandbox reads from a delivered file to place it in an rmap: match values, use-after.
 
 The real server takes these from the rmap's parkeys; the sandbox's rmaps match on the detector
-and a use-after date only, read from the FITS primary header (or a Roman ASDF tree when asdf is
-installed). Missing values fall back to 'N/A' and the earliest date, which still gives a valid
-rmap entry.
+(JWST: detector and subarray) and a use-after date, read from the FITS primary header (or a
+Roman ASDF tree when asdf is installed). Missing values fall back to 'N/A' (CRDS's "any") and
+the earliest date, which still gives a valid rmap entry.
 """
 
 from __future__ import annotations
@@ -27,27 +27,28 @@ def normalise_date(value: object) -> str:
     return EARLIEST
 
 
-def placement(path: Path) -> tuple[str, str]:
-    """(detector, use-after) of a reference file, with fallbacks for anything unreadable."""
+def placement(path: Path, project: str) -> tuple[tuple[str, ...], str]:
+    """(match values, use-after) of a reference file, with fallbacks for anything unreadable."""
     if path.suffix.lower() == ".asdf":
         return _asdf_placement(path)
+    keys = ("DETECTOR", "SUBARRAY") if project == "jwst" else ("DETECTOR",)
     try:
         from astropy.io import fits
 
         header = fits.getheader(path, 0)
     except Exception:  # any unreadable file still gets a valid (fallback) rmap entry
-        return "N/A", EARLIEST
-    detector = str(header.get("DETECTOR", "N/A")).strip().upper() or "N/A"
-    return detector, normalise_date(header.get("USEAFTER"))
+        return tuple("N/A" for _ in keys), EARLIEST
+    match = tuple(str(header.get(key, "N/A")).strip().upper() or "N/A" for key in keys)
+    return match, normalise_date(header.get("USEAFTER"))
 
 
-def _asdf_placement(path: Path) -> tuple[str, str]:
+def _asdf_placement(path: Path) -> tuple[tuple[str, ...], str]:
     try:
         import asdf
 
         with asdf.open(path, lazy_load=True, memmap=False) as af:
             meta = af.tree.get("roman", af.tree).get("meta", {})
             detector = str(meta.get("instrument", {}).get("detector", "N/A")).upper()
-            return detector, normalise_date(meta.get("useafter"))
+            return (detector,), normalise_date(meta.get("useafter"))
     except Exception:  # asdf missing or the tree is not a Roman reference file
-        return "N/A", EARLIEST
+        return ("N/A",), EARLIEST

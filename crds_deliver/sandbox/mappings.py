@@ -4,7 +4,8 @@ The crds client downloads a context's rules and loads them (crds.rmap.load_mappi
 files locally before submitting; so the sandbox's rules must be real mapping files: a `header`
 dict with a correct `sha1sum` (SHA-1 of the text without the sha1sum line) and a `selector`.
 Rules are kept as plain dicts in the catalog and rendered here; references go into rmaps under
-a Match on the detector and a UseAfter date, which is enough for one-file-per-mode deliveries.
+a Match on the detector (JWST: and subarray) and a UseAfter date, which is enough to tell apart
+the files of typical deliveries.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ _PIPELINE_PARKEY = {
 }
 _RMAP_PARKEY = {
     "hst": (("DETECTOR",), ("DATE-OBS", "TIME-OBS")),
-    "jwst": (("META.INSTRUMENT.DETECTOR",), ("META.OBSERVATION.DATE", "META.OBSERVATION.TIME")),
+    "jwst": (("META.INSTRUMENT.DETECTOR", "META.SUBARRAY.NAME"),
+             ("META.OBSERVATION.DATE", "META.OBSERVATION.TIME")),
     "roman": (("ROMAN.META.INSTRUMENT.DETECTOR",), ("ROMAN.META.EXPOSURE.START_TIME",)),
 }
 
@@ -102,6 +104,18 @@ def rmap_text(project: str, name: str, instrument: str, filekind: str, entries: 
             body += f"        {entry.useafter!r} : {entry.filename!r},\n"
         body += "    }),\n"
     return _with_checksum(header, "Match({\n" + body + "})")
+
+
+def replaced(entries: list[Entry], added: list[Entry]) -> list[tuple[str, str]]:
+    """(old file, new file) pairs where an added entry takes the slot of an existing one."""
+    slots = {(e.match, e.useafter): e.filename for e in entries}
+    pairs = []
+    for entry in added:
+        old = slots.get((entry.match, entry.useafter))
+        if old is not None:
+            pairs.append((old, entry.filename))
+        slots[(entry.match, entry.useafter)] = entry.filename
+    return pairs
 
 
 def merge(entries: list[Entry], added: list[Entry]) -> list[Entry]:

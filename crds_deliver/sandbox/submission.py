@@ -150,7 +150,7 @@ class Processor:
             shutil.move(str(path), stage / path.name)
         record = {"kind": kind, "project": self.project, "instrument": session.instrument,
                   "context": context, "values": values, "files": [], "rmaps": {},
-                  "diffs": [], "error": ""}
+                  "diffs": [], "replaced": [], "error": ""}
         try:
             state = self._process(session, sid, stage, record, sums)
         except _Aborted as exc:
@@ -198,9 +198,9 @@ class Processor:
                     "findings": [list(f) for f in findings]}
             record["files"].append(info)
             if rmap and not has_error:
-                detector, useafter = placement(path)
+                match, useafter = placement(path, self.project)
                 placed.setdefault(rmap, []).append(
-                    (info, mappings.Entry((detector,), useafter, path.name)))
+                    (info, mappings.Entry(match, useafter, path.name)))
         forced = self.faults.take_outcome()
         if forced == FAIL:
             raise RuntimeError("processing failed (fault injected)")
@@ -223,6 +223,10 @@ class Processor:
                         change_level=values.get("change_level", ""),
                         description=values.get("description", ""))
                     added.append(mappings.Entry(entry.match, entry.useafter, new_name))
+                old_entries = [mappings.Entry.from_list(e)
+                               for e in self.catalog.mapping_body(old_rmap)["entries"]]
+                for gone, new_name in mappings.replaced(old_entries, added):
+                    record["replaced"].append([gone, new_name])
                 new_rmap = self.rules.derive_rmap(old_rmap, added, sid)
                 record["rmaps"][new_rmap] = {"derived_from": old_rmap,
                                              "added": [e.to_list() for e in added]}
@@ -232,6 +236,9 @@ class Processor:
                 self._log(session, f"Renamed '{info['uploaded']}' --> '{info['new']}'")
         for old_rmap, new_rmap in record["diffs"]:
             self._log(session, f"Generated new rules '{new_rmap}' from '{old_rmap}'")
+        for gone, new_name in record["replaced"]:
+            self._log(session, f"WARNING: '{new_name}' replaces '{gone}' (same match values "
+                               "and USEAFTER)")
         self._log(session, "Submission is READY for confirmation or cancellation.")
         return READY
 

@@ -291,3 +291,28 @@ def test_old_upload_url(sandbox, web: SandboxWeb, tmp_path: Path) -> None:
         response = web.http.post(web.url("/upload/new/"), files={"files": (path.name, handle)},
                                  data={"csrfmiddlewaretoken": token}, timeout=10)
     assert response.json()["files"][0]["name"] == "old_style.fits"
+
+
+def test_subarrays_get_their_own_rmap_entries(sandbox, web: SandboxWeb, jwst_ref) -> None:
+    web.login("miri")
+    web.upload(jwst_ref("full.fits", {"SUBARRAY": "FULL"}))
+    web.upload(jwst_ref("bright.fits", {"SUBARRAY": "BRIGHTSKY"}))
+    web.key = web.open_channel()
+    assert _status(web.submit()) == "READY"
+    entries = sandbox.catalog.mapping_body("jwst_miri_dark_0002.rmap")["entries"]
+    assert sorted(e[0] for e in entries) == [["MIRIMAGE", "BRIGHTSKY"], ["MIRIMAGE", "FULL"]]
+
+
+def test_replacing_a_slot_is_reported(sandbox, web: SandboxWeb, jwst_ref) -> None:
+    for n, descrip in enumerate(["first dark", "second dark"], start=1):
+        web.login("miri")
+        web.upload(jwst_ref(f"dark{n}.fits", {"DESCRIP": descrip}))
+        web.key = web.open_channel()
+        page = web.submit()
+        _finish(web, _results_id(web), "confirm")
+    assert _soup(page).find("p", class_="replaced").string == \
+        "jwst_miri_dark_0002.fits replaces jwst_miri_dark_0001.fits"
+    logs = [m["data"] for m in web.messages(web.key)]
+    assert any("replaces" in str(m) for m in logs)
+    entries = sandbox.catalog.mapping_body("jwst_miri_dark_0003.rmap")["entries"]
+    assert [e[2] for e in entries] == ["jwst_miri_dark_0002.fits"]
