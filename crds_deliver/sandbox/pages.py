@@ -75,6 +75,8 @@ def results_page(record: dict, result_id: str, csrf: str) -> str:
             f"<td><ul>{findings}</ul></td></tr>")
     diffs = "".join(f"<h3>Logical Diff ('{escape(old)}', '{escape(new)}')</h3>"
                     for old, new in record["diffs"])
+    diffs += "".join(f"<p class='new_rmap'>New rules {escape(name)}</p>"
+                     for name in record.get("new_rmaps", []))
     diffs += "".join(f"<p class='replaced'>{escape(new)} replaces {escape(old)}</p>"
                      for old, new in record.get("replaced", []))
     state = record["state"]

@@ -91,20 +91,31 @@ class Rules:
                    state=SUBMITTED, submission_id=submission_id)
         return new
 
+    def new_rmap(self, instrument: str, filekind: str, file_ext: str, added: list[mappings.Entry],
+                 submission_id: str) -> str:
+        """Write a pending rmap for a reference type the context has no rules for yet."""
+        stem = naming.reference_stem(self.project, instrument, filekind)
+        name = naming.next_name(stem, "rmap", self.catalog.all_names())
+        self.write(name, {"instrument": instrument, "filekind": filekind,
+                          "entries": [e.to_list() for e in added], "file_ext": file_ext},
+                   "new reference type", state=SUBMITTED, submission_id=submission_id)
+        return name
+
     def commit(self, rmaps: dict[str, dict], description: str) -> tuple[str, dict[str, str]]:
         """Make the pending rmaps of a submission part of a new edit context.
 
-        `rmaps` maps each new rmap name to {"derived_from", "added"}. An rmap whose parent is no
-        longer in the edit context (another delivery changed it meanwhile) is rebuilt on the
-        current one, as the real server regenerates rules against the current edit context.
-        Returns the new pmap and {old mapping: new mapping} for the pmap, imaps and rmaps.
+        `rmaps` maps each new rmap name to {"derived_from" (None for a new type), "added"}. An
+        rmap whose parent is no longer in the edit context (another delivery changed it
+        meanwhile) is rebuilt on the current one, as the real server regenerates rules against
+        the current edit context. Returns the new pmap and {old mapping: new mapping} for the
+        pmap, imaps and rmaps that replace an older one.
         """
         obs = self.project
         with self.catalog.transaction():
             edit = self.catalog.edit_context
-            pmap_body = self.catalog.mapping_body(edit)
             renamed: dict[str, str] = {}
-            new_imaps = dict(pmap_body["imaps"])
+            imaps = dict(self.catalog.mapping_body(edit)["imaps"])
+            new_imaps: dict[str, str] = {}  # instrument -> imap written by this commit
             for new_rmap, info in sorted(rmaps.items()):
                 body = self.catalog.mapping_body(new_rmap)
                 instrument, kind = body["instrument"], body["filekind"]
@@ -113,21 +124,25 @@ class Rules:
                     new_rmap = self._rebase(new_rmap, body, current, info["added"])
                 else:
                     self.catalog.update_file(new_rmap, state=DELIVERED)
-                renamed[current] = new_rmap
-                old_imap = new_imaps[instrument]
-                imap_body = self.catalog.mapping_body(old_imap)
-                if old_imap in renamed.values():  # this instrument already has a new imap
-                    imap_body = dict(imap_body, rmaps=dict(imap_body["rmaps"], **{kind: new_rmap}))
-                    self.write(old_imap, imap_body, old_imap, replace=True)
+                if current:
+                    renamed[current] = new_rmap
+                old_imap = imaps.get(instrument)
+                base_imap = new_imaps.get(instrument, old_imap)  # this commit's imap, if any
+                imap_body = (self.catalog.mapping_body(base_imap) if base_imap
+                             else {"instrument": instrument, "rmaps": {}})
+                imap_body = dict(imap_body, rmaps=dict(imap_body["rmaps"], **{kind: new_rmap}))
+                if instrument in new_imaps:
+                    self.write(new_imaps[instrument], imap_body, old_imap or "new instrument",
+                               replace=True)
                     continue
-                stem, ext = naming.family(old_imap) or (f"{obs}_{instrument}", "imap")
-                imap_name = naming.next_name(stem, ext, self.catalog.all_names())
-                self.write(imap_name, dict(imap_body, rmaps=dict(imap_body["rmaps"],
-                                                                  **{kind: new_rmap})), old_imap)
-                renamed[old_imap] = imap_name
+                imap_name = naming.next_name(f"{obs}_{instrument}", "imap",
+                                             self.catalog.all_names())
+                self.write(imap_name, imap_body, old_imap or "new instrument")
+                if old_imap:
+                    renamed[old_imap] = imap_name
                 new_imaps[instrument] = imap_name
             pmap = naming.next_name(obs, "pmap", self.catalog.all_names())
-            self.write(pmap, {"imaps": new_imaps}, edit)
+            self.write(pmap, {"imaps": {**imaps, **new_imaps}}, edit)
             renamed[edit] = pmap
             self.catalog.add_context(pmap, description)
         return pmap, renamed

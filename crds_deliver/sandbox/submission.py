@@ -150,7 +150,7 @@ class Processor:
             shutil.move(str(path), stage / path.name)
         record = {"kind": kind, "project": self.project, "instrument": session.instrument,
                   "context": context, "values": values, "files": [], "rmaps": {},
-                  "diffs": [], "replaced": [], "error": ""}
+                  "diffs": [], "new_rmaps": [], "replaced": [], "error": ""}
         try:
             state = self._process(session, sid, stage, record, sums)
         except _Aborted as exc:
@@ -184,9 +184,6 @@ class Processor:
                 findings.append(("error", f"instrument '{instrument}' is not the instrument "
                                           f"locked for this submission, '{session.instrument}'"))
             rmap = self.rules.rmap_of(record["context"], instrument or "", reftype or "")
-            if instrument and reftype and rmap is None:
-                findings.append(("error", f"no rules for instrument '{instrument}' type "
-                                          f"'{reftype}' in context '{record['context']}'"))
             for severity, message in findings:
                 self._log(session, f"{severity.upper()}: {path.name}: {message}")
             has_error = any(s == "error" for s, _ in findings) or not (instrument and reftype)
@@ -197,9 +194,10 @@ class Processor:
                     "filekind": reftype or "", "status": status,
                     "findings": [list(f) for f in findings]}
             record["files"].append(info)
-            if rmap and not has_error:
+            if not has_error:
                 match, useafter = placement(path, self.project)
-                placed.setdefault(rmap, []).append(
+                slot = rmap or f"{instrument}/{reftype}"  # no rmap yet: a new reference type
+                placed.setdefault(slot, []).append(
                     (info, mappings.Entry(match, useafter, path.name)))
         forced = self.faults.take_outcome()
         if forced == FAIL:
@@ -223,6 +221,15 @@ class Processor:
                         change_level=values.get("change_level", ""),
                         description=values.get("description", ""))
                     added.append(mappings.Entry(entry.match, entry.useafter, new_name))
+                if not old_rmap.endswith(".rmap"):
+                    first = items[0][0]
+                    new_rmap = self.rules.new_rmap(
+                        first["instrument"], first["filekind"],
+                        "." + naming.extension(first["uploaded"]), added, sid)
+                    record["rmaps"][new_rmap] = {"derived_from": None,
+                                                 "added": [e.to_list() for e in added]}
+                    record["new_rmaps"].append(new_rmap)
+                    continue
                 old_entries = [mappings.Entry.from_list(e)
                                for e in self.catalog.mapping_body(old_rmap)["entries"]]
                 for gone, new_name in mappings.replaced(old_entries, added):
@@ -236,6 +243,8 @@ class Processor:
                 self._log(session, f"Renamed '{info['uploaded']}' --> '{info['new']}'")
         for old_rmap, new_rmap in record["diffs"]:
             self._log(session, f"Generated new rules '{new_rmap}' from '{old_rmap}'")
+        for new_rmap in record["new_rmaps"]:
+            self._log(session, f"Generated new rules '{new_rmap}' for a new reference type")
         for gone, new_name in record["replaced"]:
             self._log(session, f"WARNING: '{new_name}' replaces '{gone}' (same match values "
                                "and USEAFTER)")
@@ -253,7 +262,7 @@ class Processor:
         for name in self.catalog.delete_files_of(sid):
             if name.endswith("map"):
                 self.rules.path(name).unlink(missing_ok=True)
-        record["rmaps"], record["diffs"] = {}, []
+        record["rmaps"], record["diffs"], record["new_rmaps"] = {}, [], []
         shutil.rmtree(stage, ignore_errors=True)
 
     # --- confirm / cancel -----------------------------------------------------------------

@@ -316,3 +316,18 @@ def test_replacing_a_slot_is_reported(sandbox, web: SandboxWeb, jwst_ref) -> Non
     assert any("replaces" in str(m) for m in logs)
     entries = sandbox.catalog.mapping_body("jwst_miri_dark_0003.rmap")["entries"]
     assert [e[2] for e in entries] == ["jwst_miri_dark_0002.fits"]
+
+
+def test_new_reference_type_gets_new_rmap(sandbox, web: SandboxWeb, jwst_ref) -> None:
+    web.login("miri")
+    web.upload(jwst_ref("photom.fits", {"REFTYPE": "PHOTOM", "DATAMODL": "MirImgPhotomModel"}))
+    web.key = web.open_channel()
+    page = web.submit()
+    assert _status(page) == "READY", page.text
+    assert _soup(page).find("p", class_="new_rmap").string == \
+        "New rules jwst_miri_photom_0001.rmap"
+    _finish(web, _results_id(web), "confirm")
+    names = web.rpc("get_mapping_names", sandbox.catalog.edit_context)["result"]
+    assert "jwst_miri_photom_0001.rmap" in names and "jwst_miri_0002.imap" in names
+    old = web.rpc("get_mapping_names", "jwst_0001.pmap")["result"]
+    assert len(names) == len(old) + 1  # what the crds client's find_new_rmaps relies on
