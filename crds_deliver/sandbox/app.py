@@ -27,7 +27,7 @@ from crds_deliver.projects import INSTRUMENTS
 from crds_deliver.sandbox import pages
 from crds_deliver.sandbox.catalog import Catalog
 from crds_deliver.sandbox.faults import Faults
-from crds_deliver.sandbox.forms import check_submission, description_yaml
+from crds_deliver.sandbox.forms import check_context, check_submission, description_yaml
 from crds_deliver.sandbox.ingest import ContentRange, IngestArea, IngestError
 from crds_deliver.sandbox.jsonrpc import JsonRpc
 from crds_deliver.sandbox.rules import Rules
@@ -44,7 +44,7 @@ SUBMISSION_URLS = {
     "/submission_form/redcat_submit/": ("redcat", True),
     "/batch_submit_references/": ("batch", False),
 }
-UNSUPPORTED_URLS = ("/certify/", "/submit/reference/", "/submit/mapping/")
+UNSUPPORTED_URLS = ("/submit/reference/", "/submit/mapping/")
 
 
 @dataclass
@@ -277,6 +277,25 @@ def submission(ctx: _Context) -> Response:
     return _finish_post(ctx, outcome)
 
 
+def certify(ctx: _Context) -> Response:
+    """Certify the ingest area against a context; nothing is renamed or delivered."""
+    state, request = ctx.state, ctx.request
+    if ctx.session is None:
+        return _login_required(ctx)
+    if request.method == "GET":
+        return ctx.with_csrf(_html(pages.form_page("Certify files", request.path, ctx.csrf)))
+    if not ctx.csrf_valid():
+        return _forbidden()
+    values, errors = check_context(request.form)
+    try:
+        if errors:
+            raise Trapped(" ".join(errors))
+        outcome = state.processor.certify_only(ctx.session, values, ctx.ingest())
+    except Trapped as exc:
+        return ctx.with_csrf(_html(pages.error_page("Certify files", str(exc))))
+    return _finish_post(ctx, outcome)
+
+
 def unsupported(ctx: _Context) -> Response:
     if ctx.session is None:
         return _login_required(ctx)
@@ -361,6 +380,7 @@ URLS = Map([
     Rule("/upload/new/", endpoint=upload, methods=["GET", "POST"]),
     Rule("/jpoll/open_channel/", endpoint=open_channel),
     *[Rule(url, endpoint=submission, methods=["GET", "POST"]) for url in SUBMISSION_URLS],
+    Rule("/certify/", endpoint=certify, methods=["GET", "POST"]),
     *[Rule(url, endpoint=unsupported, methods=["GET", "POST"]) for url in UNSUPPORTED_URLS],
     Rule("/display_result/<result_id>/", endpoint=display_result),
     Rule("/authenticated_result/<result_id>/", endpoint=display_result,

@@ -69,12 +69,11 @@ def check_fields(posted: Mapping[str, str], fields: list[FormField]) -> tuple[di
     return values, errors
 
 
-def check_submission(posted: Mapping[str, str], project: str, redcat: bool
-                     ) -> tuple[dict, list[str]]:
-    """Check a submission POST: the ReDCaT fields (redcat form only), the page fields, the
-    derive-from context mode, and the two option checkboxes."""
-    fields = (redcat_fields(project) if redcat else []) + page_fields()
-    values, errors = check_fields(posted, fields)
+def check_context(posted: Mapping[str, str]) -> tuple[dict, list[str]]:
+    """The derive-from context choice of a form: `pmap_mode` and, for a named context, its
+    name (in the field named by the mode, or `pmap_text`)."""
+    values: dict = {}
+    errors: list[str] = []
     mode = posted.get("pmap_mode", "pmap_edit")
     if mode not in PMAP_MODES:
         errors.append(f"Field 'pmap_mode': '{mode}' is not one of " + ", ".join(PMAP_MODES))
@@ -83,6 +82,17 @@ def check_submission(posted: Mapping[str, str], project: str, redcat: bool
         if mode in ("pmap_text", "pmap_menu") else ""
     if mode in ("pmap_text", "pmap_menu") and not values["pmap_text"]:
         errors.append(f"Field '{mode}': a context name is required.")
-    values["auto_rename"] = checkbox(posted.get("auto_rename"))
     values["compare_old_reference"] = checkbox(posted.get("compare_old_reference"))
     return values, errors
+
+
+def check_submission(posted: Mapping[str, str], project: str, redcat: bool
+                     ) -> tuple[dict, list[str]]:
+    """Check a submission POST: the ReDCaT fields (redcat form only), the page fields, the
+    derive-from context, and the option checkboxes."""
+    fields = (redcat_fields(project) if redcat else []) + page_fields()
+    values, errors = check_fields(posted, fields)
+    context, context_errors = check_context(posted)
+    values.update(context)
+    values["auto_rename"] = checkbox(posted.get("auto_rename"))
+    return values, errors + context_errors

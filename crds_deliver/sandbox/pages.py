@@ -80,8 +80,8 @@ def results_page(record: dict, result_id: str, csrf: str) -> str:
     diffs += "".join(f"<p class='replaced'>{escape(new)} replaces {escape(old)}</p>"
                      for old, new in record.get("replaced", []))
     state = record["state"]
-    disposition = {"READY": "", "BAD FILES": "bad files", "FAIL": "failed"}.get(state,
-                                                                               state.lower())
+    disposition = {"READY": "", "BAD FILES": "bad files", "FAIL": "failed",
+                   "CERTIFIED": "certified"}.get(state, state.lower())
     body = [
         _status_span(state),
         f"<p>Starting Context: <a href='/browse/{escape(record['context'])}'>"
@@ -95,7 +95,7 @@ def results_page(record: dict, result_id: str, csrf: str) -> str:
     if record.get("new_context"):
         body.append(f"<p>New context: <span id='new_context'>"
                     f"{escape(record['new_context'])}</span></p>")
-    if state in ("READY", "BAD FILES"):
+    if state in ("READY", "BAD FILES") and record["kind"] != "certify":
         body.append(
             "<form method='post' action='/submit_confirm/'>"
             f"{_hidden('csrfmiddlewaretoken', csrf)}{_hidden('results_id', result_id)}"

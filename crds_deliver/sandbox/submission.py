@@ -30,7 +30,7 @@ from crds_deliver.sandbox.sessions import Session
 from crds_deliver.sandbox.settings import SandboxSettings
 
 READY, BAD_FILES, FAIL = "READY", "BAD FILES", "FAIL"
-CONFIRMED, CANCELLED = "CONFIRMED", "CANCELLED"
+CONFIRMED, CANCELLED, CERTIFIED = "CONFIRMED", "CANCELLED", "CERTIFIED"
 ABORT_MESSAGE = "External agent requested calling process termination."
 
 
@@ -178,22 +178,11 @@ class Processor:
         placed: dict[str, list[tuple[dict, mappings.Entry]]] = {}
         errors = 0
         for path in sorted(stage.iterdir()):
-            self._log(session, f"Certifying '{path.name}'")
-            instrument, reftype, findings = _certify(path, self.project)
-            if instrument and instrument != session.instrument:
-                findings.append(("error", f"instrument '{instrument}' is not the instrument "
-                                          f"locked for this submission, '{session.instrument}'"))
-            rmap = self.rules.rmap_of(record["context"], instrument or "", reftype or "")
-            for severity, message in findings:
-                self._log(session, f"{severity.upper()}: {path.name}: {message}")
-            has_error = any(s == "error" for s, _ in findings) or not (instrument and reftype)
-            errors += has_error
-            status = "ERRORS" if has_error else ("Warnings" if findings else "OK")
-            info = {"uploaded": path.name, "new": path.name, "sha1sum": sums[path.name],
-                    "size": path.stat().st_size, "instrument": instrument or "",
-                    "filekind": reftype or "", "status": status,
-                    "findings": [list(f) for f in findings]}
+            info, rmap = self._check(session, path, sums[path.name], record["context"])
             record["files"].append(info)
+            has_error = info["status"] == "ERRORS"
+            errors += has_error
+            instrument, reftype = info["instrument"], info["filekind"]
             if not has_error:
                 match, useafter = placement(path, self.project)
                 slot = rmap or f"{instrument}/{reftype}"  # no rmap yet: a new reference type
@@ -251,6 +240,49 @@ class Processor:
         self._log(session, "Submission is READY for confirmation or cancellation.")
         return READY
 
+    def _check(self, session: Session, path: Path, sha1sum: str, context: str
+               ) -> tuple[dict, str | None]:
+        """Certify one file; returns its results-page record and its rmap in `context`."""
+        self._log(session, f"Certifying '{path.name}'")
+        instrument, reftype, findings = _certify(path, self.project)
+        if not (instrument and reftype) and not any(s == "error" for s, _ in findings):
+            findings.append(("error", "cannot tell the instrument and reference type"))
+        if instrument and session.instrument != "none" and instrument != session.instrument:
+            findings.append(("error", f"instrument '{instrument}' is not the instrument "
+                                      f"locked for this submission, '{session.instrument}'"))
+        for severity, message in findings:
+            self._log(session, f"{severity.upper()}: {path.name}: {message}")
+        has_error = any(s == "error" for s, _ in findings)
+        info = {"uploaded": path.name, "new": path.name, "sha1sum": sha1sum,
+                "size": path.stat().st_size, "instrument": instrument or "",
+                "filekind": reftype or "", "findings": [list(f) for f in findings],
+                "status": "ERRORS" if has_error else ("Warnings" if findings else "OK")}
+        return info, self.rules.rmap_of(context, instrument or "", reftype or "")
+
+    def certify_only(self, session: Session, values: dict, ingest: IngestArea) -> Outcome:
+        """The /certify/ page: certify the ingest area against a context, change nothing."""
+        files = ingest.files()
+        if not files:
+            raise Trapped("No input files were specified.")
+        context = self.derive_context(values)
+        record = {"kind": "certify", "project": self.project, "instrument": session.instrument,
+                  "context": context, "values": values, "files": [], "rmaps": {},
+                  "diffs": [], "new_rmaps": [], "replaced": [], "error": ""}
+        try:
+            self._log(session, f"Certifying {len(files)} file(s) relative to '{context}'.")
+            for path in files:
+                record["files"].append(self._check(session, path, sha1_of(path), context)[0])
+            bad = any(info["status"] == "ERRORS" for info in record["files"])
+            state = BAD_FILES if bad else CERTIFIED
+        except _Aborted as exc:
+            state, record["error"] = FAIL, str(exc)
+        sid = str(uuid.uuid4())
+        self.catalog.save_submission(sid, session.user, state, record)
+        result_id = str(uuid.uuid4())
+        self.catalog.add_result(result_id, sid, "submission")
+        self._done(session, 1 if state == FAIL else 0, result_id)
+        return Outcome(result_id, state)
+
     def _name(self, info: dict, auto_rename: bool) -> str:
         if not auto_rename:
             return info["uploaded"]
@@ -276,6 +308,8 @@ class Processor:
         sid = found[0]
         record = self.catalog.submission(sid)
         assert record is not None
+        if record["kind"] == "certify":
+            raise Trapped("A certification has nothing to confirm or cancel.")
         if button not in ("confirm", "cancel", "force"):
             raise Trapped(f"Unknown action '{button}'.")
         if record["state"] not in (READY, BAD_FILES):

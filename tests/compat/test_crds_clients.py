@@ -106,6 +106,20 @@ def test_crds_submit_command_line_hst_keeps_name(sandbox_factory, tmp_path: Path
     assert sb.stats.chunk_posts == 0  # a small file goes in one POST
 
 
+def test_crds_submit_certify_kind(sandbox_factory, tmp_path: Path) -> None:
+    sb = sandbox_factory("hst", username=USER, token=TOKEN)
+    cache = tmp_path / "cache"
+    _sync(sb.url, cache, tmp_path, "hst")
+    bias = write_hst_ref(tmp_path / "a1b2c3d4i_bia.fits")
+    done = _run(_crds_submit() + [
+        "--files", str(bias), "--submission-kind", "certify", "--monitor-processing",
+        "--wait-for-completion", "--wipe-existing-files"], _env(cache, sb.url, "hst"), tmp_path)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert ">> Certifying 'a1b2c3d4i_bia.fits'" in output and ">> COMPLETED:" in output
+    assert sb.stats.submission_posts == 0 and sb.catalog.edit_context == "hst_0001.pmap"
+
+
 def test_rc_submit_programmatic_redcat(sandbox_factory, tmp_path: Path) -> None:
     _needs_stdatamodels()
     sb = sandbox_factory("jwst", username=USER, token=TOKEN)

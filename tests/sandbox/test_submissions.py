@@ -275,7 +275,7 @@ def test_monitor_page_shows_channel(sandbox, ready_web: SandboxWeb) -> None:
     assert ready_web.get("/monitor/nope/").status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/certify/", "/submit/reference/", "/submit/mapping/"])
+@pytest.mark.parametrize("path", ["/submit/reference/", "/submit/mapping/"])
 def test_other_submission_kinds_are_trapped(sandbox, ready_web: SandboxWeb, path: str) -> None:
     assert "csrftoken" in ready_web.get(path).cookies
     assert "does not implement" in _error(ready_web.post_form(path, {}))
@@ -331,3 +331,25 @@ def test_new_reference_type_gets_new_rmap(sandbox, web: SandboxWeb, jwst_ref) ->
     assert "jwst_miri_photom_0001.rmap" in names and "jwst_miri_0002.imap" in names
     old = web.rpc("get_mapping_names", "jwst_0001.pmap")["result"]
     assert len(names) == len(old) + 1  # what the crds client's find_new_rmaps relies on
+
+
+def test_certify_only_changes_nothing(sandbox, web: SandboxWeb, jwst_ref) -> None:
+    web.login("miri")
+    web.upload(jwst_ref("good.fits"))
+    web.upload(jwst_ref("bad.fits", {"REFTYPE": None, "USEAFTER": "2026-03-01T00:00:00"}))
+    key = web.open_channel()
+    page = web.post_form("/certify/", {"pmap_mode": "pmap_edit",
+                                       "compare_old_reference": "True"})
+    assert _status(page) == "BAD FILES"
+    statuses = {span.parent.parent.td.string: span.string
+                for span in _soup(page).find_all("span", class_="certify_status")}
+    assert statuses["good.fits"] in ("OK", "Warnings") and statuses["bad.fits"] == "ERRORS"
+    assert _soup(page).find("form", action="/submit_confirm/") is None
+    assert web.wait_done(key)["data"]["status"] == 0
+    assert len(web.listing()["files"]) == 2  # the ingest area is left as it was
+    assert sandbox.catalog.edit_context == "jwst_0001.pmap"
+    assert sandbox.stats.submission_posts == 0
+    results_id = web.wait_done(key)["data"]["result"].rsplit("/", 1)[-1]
+    assert "nothing to confirm" in _error(_finish(web, results_id, "cancel"))
+    web.get("/upload/delete/bad.fits")
+    assert _status(web.post_form("/certify/", {})) == "CERTIFIED"
