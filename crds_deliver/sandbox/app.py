@@ -405,10 +405,9 @@ class SandboxApp:
         environ["PATH_INFO"] = path
         faults, stats = self.state.faults, self.state.stats
         stats.incr("requests")
-        if faults.take_drop(path):
-            self._drop(environ)
-            start_response("500 Dropped", [])
-            return [b""]
+        drop = faults.take_drop(path)
+        if drop == "before":
+            return self._drop(environ, start_response)
         pause = faults.take_delay(path)
         if pause:
             time.sleep(pause)
@@ -427,12 +426,16 @@ class SandboxApp:
             response = exc.get_response(environ)
         finally:
             request.close()  # closes spooled upload files now, not at garbage collection
+        if drop == "after":
+            return self._drop(environ, start_response)
         return response(environ, start_response)
 
     @staticmethod
-    def _drop(environ: dict) -> None:
+    def _drop(environ: dict, start_response: Callable) -> Iterable[bytes]:
         """Close the client connection without a response (a dropped connection)."""
         sock = environ.get("werkzeug.socket")
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+        start_response("500 Dropped", [])  # never reaches the client: the socket is shut
+        return [b""]

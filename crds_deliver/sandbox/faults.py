@@ -50,10 +50,15 @@ class Faults:
         with self._lock:
             self._chunk_countdown = nth
 
-    def drop_connection(self, count: int = 1, path_prefix: str | None = None) -> None:
-        """Close the socket without answering the next `count` (matching) requests."""
+    def drop_connection(self, count: int = 1, path_prefix: str | None = None,
+                        after_processing: bool = False) -> None:
+        """Close the socket without answering the next `count` (matching) requests.
+
+        With `after_processing` the server first does the work (e.g. processes a submission)
+        and only the answer is lost: the case a client must recover from without re-posting.
+        """
         with self._lock:
-            self._drops.append(_Counted(count, path_prefix))
+            self._drops.append(_Counted(count, path_prefix, 1.0 if after_processing else 0.0))
 
     def error_status(self, status: int = 500, count: int = 1,
                      path_prefix: str | None = None) -> None:
@@ -111,9 +116,13 @@ class Faults:
                 return item
         return None
 
-    def take_drop(self, path: str) -> bool:
+    def take_drop(self, path: str) -> str | None:
+        """None, "before" (drop unanswered, unprocessed) or "after" (processed, unanswered)."""
         with self._lock:
-            return self._take(self._drops, path) is not None
+            item = self._take(self._drops, path)
+            if item is None:
+                return None
+            return "after" if item.value else "before"
 
     def take_error(self, path: str) -> int | None:
         with self._lock:

@@ -42,6 +42,22 @@ def test_drop_connection(sandbox, web: SandboxWeb) -> None:
     assert web.rpc("get_server_info")["error"] is None
 
 
+def test_drop_after_processing_loses_only_the_answer(sandbox, logged_in, jwst_ref) -> None:
+    from tests.fixtures.sandbox import REDCAT_FORM
+
+    logged_in.upload(jwst_ref("d.fits"))
+    key = logged_in.open_channel()
+    token = logged_in.csrf("/submission_form/redcat_submit/")
+    sandbox.faults.drop_connection(path_prefix="/submission_form/", after_processing=True)
+    with pytest.raises(requests.ConnectionError):
+        logged_in.http.post(logged_in.url("/submission_form/redcat_submit/"), timeout=30,
+                            data=dict(REDCAT_FORM, instrument="miri",
+                                      csrfmiddlewaretoken=token))
+    assert logged_in.wait_done(key)["data"]["status"] == 0  # processed all the same
+    assert sandbox.stats.submission_posts == 1
+    assert sandbox.catalog.file("jwst_miri_dark_0001.fits")["state"] == "submitted"
+
+
 def test_error_status_for_prefix_and_count(sandbox, web: SandboxWeb) -> None:
     sandbox.faults.error_status(502, count=2, path_prefix="/upload/")
     web.login("miri")
