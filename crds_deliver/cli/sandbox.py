@@ -36,9 +36,9 @@ def sandbox(
     server = Sandbox(data, project=project, username=user, token=token)
     try:
         server.start(host, port, log_requests=True)
-    except OSError as exc:
-        server.stop()
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    except Exception:
+        server.stop()  # closes the catalog; the error (a SandboxError) is reported by main
+        raise
     typer.echo(f"CRDS sandbox for {project} at {server.url}  (data in {data})")
     typer.echo(f"  CRDS_SERVER_URL={server.url}")
     typer.echo(f"  CRDS_OBSERVATORY={project}")

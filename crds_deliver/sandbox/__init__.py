@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from crds_deliver.sandbox.faults import Faults
-from crds_deliver.sandbox.server import Sandbox
+from crds_deliver.sandbox.server import Sandbox, SandboxError
 from crds_deliver.sandbox.settings import SandboxSettings
 
-__all__ = ["Faults", "Sandbox", "SandboxSettings"]
+__all__ = ["Faults", "Sandbox", "SandboxError", "SandboxSettings"]

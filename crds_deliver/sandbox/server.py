@@ -8,12 +8,14 @@ reachable from other machines.
 from __future__ import annotations
 
 import secrets
+import socket
 import threading
 from pathlib import Path
 from types import TracebackType
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from crds_deliver.errors import CrdsDeliverError
 from crds_deliver.projects import PROJECTS
 from crds_deliver.sandbox.app import SandboxApp, State
 from crds_deliver.sandbox.catalog import Catalog
@@ -24,6 +26,25 @@ from crds_deliver.sandbox.sessions import SessionStore
 from crds_deliver.sandbox.settings import SandboxSettings
 from crds_deliver.sandbox.stats import Stats
 from crds_deliver.sandbox.submission import Processor
+
+
+class SandboxError(CrdsDeliverError):
+    """The sandbox cannot start (e.g. its address is taken)."""
+
+
+def _check_free(host: str, port: int) -> None:
+    """Raise SandboxError when (host, port) cannot be bound.
+
+    Werkzeug would print a message and exit the process instead; a library must raise.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise SandboxError(f"the sandbox cannot listen on {host}:{port}: "
+                               f"{exc.strerror or exc}") from None
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -78,6 +99,7 @@ class Sandbox:
         if self._server is not None:
             raise RuntimeError("sandbox already started")
         handler = WSGIRequestHandler if log_requests else _QuietHandler
+        _check_free(host, port)
         self._server = make_server(host, port, self.app, threaded=True,
                                    request_handler=handler)
         self._server.daemon_threads = True

@@ -113,3 +113,23 @@ def test_cli_generates_token_and_rejects_bad_project(tmp_path: Path) -> None:
     assert len(one.token) == 32 and one.token != two.token
     one.stop()
     two.stop()
+
+
+def test_taken_port_is_a_clear_error(tmp_path: Path) -> None:
+    import socket
+
+    from crds_deliver.sandbox import SandboxError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        sb = Sandbox(tmp_path / "d")
+        with pytest.raises(SandboxError, match=f"127.0.0.1:{port}"):
+            sb.start(port=port)
+        sb.stop()
+        done = subprocess.run([sys.executable, "-c", "from crds_deliver.cli import main; main()",
+                               "sandbox", "--port", str(port), "--data", str(tmp_path / "e")],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr
