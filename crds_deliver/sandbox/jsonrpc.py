@@ -11,6 +11,7 @@ import base64
 import fnmatch
 import gzip
 import json
+import re
 from collections.abc import Callable
 
 from crds_deliver import __version__
@@ -126,6 +127,8 @@ class JsonRpc:
         raise RpcError(f"Unknown context state '{state}'")
 
     def get_context_by_date(self, date: str, observatory: str | None = None) -> str:
+        """A literal pmap, `<obs>-edit|operational|latest|versions`, a date (the last context
+        created by then, else "N/A"), or `<obs>-<instr>[-<type>]-<date>` (its imap / rmap)."""
         self._check_obs(observatory)
         spec = str(date)
         if spec.endswith(".pmap"):
@@ -138,12 +141,20 @@ class JsonRpc:
             return self.catalog.edit_context
         if word == "operational":
             return self.catalog.operational_context
-        stamp = word.replace("T", " ")
+        parts = word.split("-")
+        year = next((i for i, part in enumerate(parts) if re.fullmatch(r"\d{4}", part)), 0)
+        selectors, stamp = parts[:year], "-".join(parts[year:]).replace("T", " ")
         chosen = "N/A"
         for context in self.catalog.contexts():
             if context["created"] <= stamp:
                 chosen = context["name"]
-        return chosen
+        if chosen == "N/A" or not selectors:
+            return chosen
+        imap = self.catalog.mapping_body(chosen)["imaps"].get(selectors[0].lower())
+        if imap is None or len(selectors) == 1:
+            return imap or "N/A"
+        return self.catalog.mapping_body(imap)["rmaps"].get("-".join(selectors[1:]).lower(),
+                                                             "N/A")
 
     def get_file_info_map(self, observatory: str | None = None, files: list | None = None,
                           fields: list | None = None) -> dict:

@@ -62,6 +62,11 @@ def test_contexts_and_mapping_names(web: SandboxWeb) -> None:
     assert web.rpc("get_context_by_date", "2999-01-01T00:00:00", "jwst")["result"] == \
         "jwst_0001.pmap"
     assert web.rpc("get_context_by_date", "1999-01-01", "jwst")["result"] == "N/A"
+    assert web.rpc("get_context_by_date", "jwst-miri-2999-01-01T00:00:00")["result"] == \
+        "jwst_miri_0001.imap"
+    assert web.rpc("get_context_by_date", "jwst-miri-dark-2999-01-01")["result"] == \
+        "jwst_miri_dark_0001.rmap"
+    assert web.rpc("get_context_by_date", "jwst-miri-nosuch-2999-01-01")["result"] == "N/A"
     names = web.rpc("get_mapping_names", "jwst_0001.pmap")["result"]
     assert names[0] == "jwst_0001.pmap" and names == sorted(names)
     assert "jwst_miri_dark_0001.rmap" in names and "jwst_miri_0001.imap" in names
