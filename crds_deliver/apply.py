@@ -26,6 +26,7 @@ from crds_deliver.crds import (
     LockConflict,
     Message,
     RequestEvent,
+    SessionExpired,
     SubmitOutcome,
     Timeouts,
 )
@@ -208,9 +209,13 @@ def _deliver_fresh(manifest: Any, files: Sequence[FileLike], findings: Sequence[
     client.login(instrument)
     uploaded: list[str] = []
     try:
-        posts = _fill_ingest(manifest, files, client, callbacks, uploaded)
-        channel = client.open_channel()
-        csrf = client.submission_token()
+        try:
+            posts, channel, csrf = _prepare(manifest, files, client, callbacks, uploaded)
+        except SessionExpired as exc:
+            # Nothing is posted yet, so starting the steps over in a new session is safe.
+            callbacks.say(f"{exc}; logging in again")
+            client.login(instrument)
+            posts, channel, csrf = _prepare(manifest, files, client, callbacks, uploaded)
     except BaseException:
         _clean_ingest(client, uploaded)
         raise
@@ -238,6 +243,14 @@ def _check_lock(client: CrdsClient, instrument: str) -> None:
             f"(time remaining {status.get('time_remaining', '?')}): a delivery for {name} may "
             "be waiting for confirmation. Confirm or cancel it first (crds-deliver confirm / "
             "cancel), or log out on the server's web page")
+
+
+def _prepare(manifest: Any, files: Sequence[FileLike], client: CrdsClient,
+             callbacks: Callbacks, uploaded: list[str]) -> tuple[dict[str, int], str, str]:
+    """The steps before the post, all safe to redo: fill the ingest area, open the progress
+    channel, fetch the form's CSRF token. Returns (posts per file, channel key, token)."""
+    posts = _fill_ingest(manifest, files, client, callbacks, uploaded)
+    return posts, client.open_channel(), client.submission_token()
 
 
 def _fill_ingest(manifest: Any, files: Sequence[FileLike], client: CrdsClient,

@@ -8,6 +8,7 @@ from crds_deliver.crds.errors import (
     LockConflict,
     LoginError,
     ServerUnreachable,
+    SessionExpired,
     SubmissionError,
 )
 from crds_deliver.crds.http import RequestEvent, Timeouts
@@ -15,4 +16,5 @@ from crds_deliver.crds.server import ServerChoice, resolve_server
 
 __all__ = ["CrdsClient", "CrdsError", "DuplicateFileError", "IngestError", "IngestFile",
            "LockConflict", "LoginError", "Message", "RequestEvent", "ServerChoice",
-           "ServerUnreachable", "SubmissionError", "SubmitOutcome", "Timeouts", "resolve_server"]
+           "ServerUnreachable", "SessionExpired", "SubmissionError", "SubmitOutcome",
+           "Timeouts", "resolve_server"]

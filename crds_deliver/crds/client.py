@@ -26,6 +26,7 @@ from crds_deliver.crds.errors import (
     CrdsError,
     IngestError,
     LoginError,
+    SessionExpired,
     SubmissionError,
 )
 from crds_deliver.crds.form import Context, resolve_context
@@ -214,9 +215,13 @@ class CrdsClient:
             raise IngestError("upload/list: unexpected entries in the server's answer") from None
 
     def _check_json_status(self, response: requests.Response, what: str) -> None:
-        if response.status_code != 200 or self._bounced_to_login(response):
+        if response.status_code == 200 and self._bounced_to_login(response):
+            self.logged_in = False
+            raise SessionExpired(f"{what}: the server sent us back to its login page (the "
+                                 "session ended)")
+        if response.status_code != 200:
             raise self.http.fail(IngestError, f"{what}: HTTP {response.status_code} "
-                                              f"({urlsplit(response.url).path}); not logged in?")
+                                              f"({urlsplit(response.url).path})")
 
     def delete_ingest(self, entry: IngestFile) -> None:
         url = entry.delete_url or f"upload/delete/{entry.name}"
@@ -264,7 +269,9 @@ class CrdsClient:
         first = self.http.get(SUBMIT_PATH)
         page = self._check(first, "submission form", SubmissionError)
         if self._bounced_to_login(first) or page.by_id("id_password") is not None:
-            raise SubmissionError("submission form: not logged in (sent back to the login page)")
+            self.logged_in = False
+            raise SessionExpired("submission form: the server sent us back to its login page "
+                                 "(the session ended)")
         csrf = self.http.csrf_token(first)
         if not csrf:
             raise SubmissionError("submission form: the server set no csrftoken cookie")

@@ -20,6 +20,11 @@ class LoginError(CrdsError):
     """The server did not log us in: bad token, unknown account, lock held by someone else."""
 
 
+class SessionExpired(CrdsError):
+    """The server sent us back to its login page mid-way: the session timed out or was
+    dropped. Before the submission post, logging in again and redoing the steps is safe."""
+
+
 class LockConflict(CrdsError):
     """An instrument lock stands in the way of this delivery."""
 
