@@ -9,6 +9,7 @@ logic lives in the modules it calls (sessions, ingest, submission, jsonrpc).
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import re
 import secrets
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
@@ -394,6 +396,26 @@ URLS = Map([
 ], strict_slashes=False)
 
 
+# Upload posts up to this size (a 2 000 000-byte chunk and its multipart envelope) are parsed
+# in memory; larger ones spool to a temporary file as Werkzeug does by default.
+IN_MEMORY_UPLOAD = 4 * 1024 * 1024
+
+
+class _SandboxRequest(Request):
+    """A request that keeps a chunk-sized upload in memory: the ingest area then writes each
+    byte once, to its place, instead of once to a spool file and once more to the ingest."""
+
+    max_form_memory_size = 10 * 1024 * 1024
+
+    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
+                         filename: str | None = None, content_length: int | None = None
+                         ) -> BinaryIO:
+        if total_content_length is not None and total_content_length <= IN_MEMORY_UPLOAD:
+            return io.BytesIO()
+        return super()._get_file_stream(total_content_length, content_type, filename,
+                                        content_length)
+
+
 class SandboxApp:
     """The WSGI callable: path clean-up, fault injection, counting, then routing."""
 
@@ -414,8 +436,7 @@ class SandboxApp:
         status = faults.take_error(path)
         if status:
             return Response(f"{status} (fault injected)", status=status)(environ, start_response)
-        request = Request(environ)
-        request.max_form_memory_size = 10 * 1024 * 1024
+        request = _SandboxRequest(environ)
         adapter = URLS.bind_to_environ(environ)
         try:
             endpoint, args = adapter.match()
