@@ -461,6 +461,17 @@ def _auto_confirm(manifest: Any, record: Record, client: CrdsClient, callbacks: 
 
 def _finish(manifest: Any, record: Record, client: CrdsClient, button: str,
             callbacks: Callbacks) -> None:
+    names = [f["name"] for f in record.data["files"]]
+    url = record.data["submission"].get("results_url") or \
+        client.results_page_url(record.results_id)
+    current = client.results(url, names)
+    if current.status in ("CONFIRMED", "CANCELLED"):
+        # An earlier run's confirm/cancel reached the server but died before the record was
+        # written: record what the server says instead of posting again (which it refuses).
+        callbacks.say(f"the server already shows this delivery {current.status}")
+        _apply_names(record, current)
+        record.transition(State(current.status), submission={"server_status": current.status})
+        return
     if not client.logged_in:
         callbacks.say(f"logging in to {client.base_url} as {client.username}")
         client.login(manifest.instrument)
@@ -468,7 +479,6 @@ def _finish(manifest: Any, record: Record, client: CrdsClient, button: str,
     if button == "cancel":
         record.transition(State.CANCELLED, submission={"server_status": "CANCELLED"})
         return
-    names = [f["name"] for f in record.data["files"]]
     confirmed = read_results(page, names)
     _apply_names(record, confirmed)
     old = record.data["context"].get("resolved") or ""
