@@ -42,6 +42,9 @@ class Timeouts:
     connect: float = 10.0
     read: float = 120.0
     submit: float = 3600.0
+    # How long a progress channel may stay silent, once no post of ours is pending, before
+    # the client stops following it and leaves the record to be resumed later.
+    quiet: float = 60.0
 
 
 class Http:
@@ -69,9 +72,16 @@ class Http:
         self.session.headers["Referer"] = self.base_url
 
     def url(self, path: str) -> str:
-        """Absolute URL of a server path; tolerant of `//display_result/...` from the server."""
+        """Absolute URL of a server path; tolerant of `//display_result/...` from the server.
+
+        An absolute URL on another host or port (a server message, an old record, a sandbox
+        restarted on a new port) is reduced to its path on this server: the session's
+        cookies carry the token, so they must never travel to any other address."""
         if path.startswith(("http://", "https://")):
-            return path
+            parts = urlsplit(path)
+            if parts.netloc == urlsplit(self.base_url).netloc:
+                return path
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
         return urljoin(self.base_url, path.lstrip("/"))
 
     def redact(self, text: str) -> str:

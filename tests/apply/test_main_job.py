@@ -20,6 +20,9 @@ def test_apply_examples_to_the_sandbox_then_confirm(tmp_path, run_cli):
     shutil.copytree(EXAMPLES, root / "manifests",
                     ignore=shutil.ignore_patterns("*.result.yaml", ".*.lock"))
     git(root, "init", "-q")
+    # The examples confirm automatically; one waits for review here, to confirm it later.
+    held = next((root / "manifests").rglob("*uvis-bias.yaml"))
+    held.write_text(held.read_text().replace("auto_confirm: true", "auto_confirm: false"))
     manifests = find_manifests([root / "manifests"])
     assert manifests
     data_dir = tmp_path / "sandbox-data"
@@ -35,6 +38,7 @@ def test_apply_examples_to_the_sandbox_then_confirm(tmp_path, run_cli):
 
     ready = [m for m in manifests
              if yaml.safe_load(record_path(m).read_text())["state"] == "READY"]
+    assert ready == [held]
     result = run_cli(["confirm", root / "manifests", "--sandbox-data", data_dir])
     assert result.exit_code == 0, result.output
     for manifest in ready:
