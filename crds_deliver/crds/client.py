@@ -102,7 +102,6 @@ class CrdsClient:
         self.token = token
         self.project = project
         self.poll_seconds = poll_seconds
-        self.lost_post_patience = 60.0
         self.logged_in = False
 
     @property
@@ -283,7 +282,7 @@ class CrdsClient:
         """Post the submission form (once, never retried) in a background thread while pulling
         the channel; stop at `done`, or when the post returns a page with an error. A post
         that gets no answer at all may still be processed: the channel is then followed until
-        it has been quiet for `lost_post_patience` seconds."""
+        it has been quiet for `Timeouts.quiet` seconds."""
         posted: dict[str, Any] = {}
 
         def post() -> None:
@@ -300,7 +299,8 @@ class CrdsClient:
 
     def follow(self, key: str, since: int, *, on_message: Callable[[Message], None] | None = None,
                timeout: float | None = None) -> SubmitOutcome:
-        """Follow a channel whose post was made by an earlier run (resume after a crash)."""
+        """Follow a channel whose post was made by an earlier run (resume after a crash); stop
+        with `post_lost` set when it stays quiet for `Timeouts.quiet` seconds without `done`."""
         return self._follow(key, since, on_message, None, {}, timeout)
 
     def _follow(self, key: str, since: int, on_message: Callable[[Message], None] | None,
@@ -336,8 +336,12 @@ class CrdsClient:
             now = time.monotonic()
             if post_finished:
                 outcome.post_lost = posted["error"]
+            if post_finished or thread is None:  # no answer of ours can still come
                 quiet_since = now if quiet_since is None or batch else quiet_since
-                if now - quiet_since > self.lost_post_patience:
+                if now - quiet_since > self.http.timeouts.quiet:
+                    outcome.post_lost = outcome.post_lost or (
+                        f"posted by an earlier run; the progress channel stayed quiet for "
+                        f"{self.http.timeouts.quiet:g} s")
                     return outcome
             if deadline is not None and now > deadline:
                 outcome.error = "gave up waiting for the server to finish processing"
