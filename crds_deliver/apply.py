@@ -34,7 +34,7 @@ from crds_deliver.crds.form import Context, submission_fields
 from crds_deliver.crds.pages import ResultsPage, read_results
 from crds_deliver.credentials import Credentials
 from crds_deliver.errors import CrdsDeliverError
-from crds_deliver.record import TERMINAL_STATES, Record, State, now
+from crds_deliver.record import TERMINAL_STATES, Record, RecordError, State, now
 
 
 class FileLike(Protocol):
@@ -222,7 +222,11 @@ def _deliver_fresh(manifest: Any, files: Sequence[FileLike], findings: Sequence[
     fields = submission_fields(manifest.form, context, auto_rename=manifest.options.auto_rename,
                                compare_old_reference=manifest.options.compare_old_reference)
     record = new_record(manifest, files, findings, connection, context, channel)
-    record.transition(State.SUBMITTING)  # write-ahead: saved before the post
+    try:
+        record.transition(State.SUBMITTING)  # write-ahead: saved before the post
+    except RecordError:
+        _clean_ingest(client, uploaded)  # nothing was posted: leave nothing behind
+        raise
     callbacks.say("submitting (the server certifies the files now)")
     outcome = client.submit(fields, channel, csrf, on_message=_recorder(record, callbacks))
     state = _conclude(record, outcome, client, callbacks)

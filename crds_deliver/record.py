@@ -195,9 +195,16 @@ class Record:
         self.update(**fields)
 
     def save(self) -> None:
+        """Write the record; a failed write (disk full, quota, permissions) leaves the previous
+        record as it was and raises RecordError, so the CLI reports it instead of a traceback."""
         self.data["updated"] = now()
         text = yaml.safe_dump(self.data, sort_keys=False, allow_unicode=True, width=100)
-        write_atomically(self.path, text)
+        try:
+            write_atomically(self.path, text)
+        except OSError as exc:
+            raise RecordError(f"{self.path}: could not write the result record "
+                              f"({exc.strerror or type(exc).__name__}); the previous record "
+                              "on disk is unchanged") from None
 
 
 def edited_problem(manifest: Any) -> Problem | None:
