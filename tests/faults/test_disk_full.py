@@ -1,0 +1,71 @@
+"""The disk fills up while a record is written (a file-size limit, RLIMIT_FSIZE, set on the
+apply/confirm process makes the write fail with EFBIG as a full disk fails with ENOSPC): the
+previous record stays intact, no temp file is left, the error is one clear line, and a later
+run converges."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+
+from crds_deliver.record import record_path
+from tests.faults.helpers import ingest_names, record_data
+from tests.fixtures.repo import sandbox_env
+
+LIMIT = 1024  # bytes: the lock file fits, a result record does not
+
+
+def _limited(*args: str, sb) -> subprocess.CompletedProcess:
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
+
+    return subprocess.run([sys.executable, "-m", "crds_deliver", *args],
+                          env={**os.environ, **sandbox_env(sb)}, preexec_fn=limit,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _temp_files(folder) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_disk_full_at_the_first_write_posts_nothing_and_cleans_up(delivery_repo, sandbox,
+                                                                  ledger):
+    repo = delivery_repo(files=2)
+    done = _limited("apply", str(repo.manifest), sb=sandbox)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "could not write the result record" in output
+    assert "Traceback" not in output
+    ledger.posts(0, sandbox.stats.submission_posts)
+    assert sandbox.stats.submission_posts == 0
+    ledger.record_kept(not record_path(repo.manifest).exists())
+    assert not record_path(repo.manifest).exists()
+    assert _temp_files(repo.manifest.parent) == []
+    assert ingest_names(sandbox) == []
+
+
+def test_disk_full_after_confirm_keeps_the_ready_record(delivery_repo, sandbox, run_cli,
+                                                        ledger):
+    repo = delivery_repo(files=1)
+    assert run_cli(["apply", repo.manifest], sandbox).exit_code == 0
+    before = record_path(repo.manifest).read_bytes()
+    done = _limited("confirm", str(repo.manifest), sb=sandbox)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "could not write the result record" in output and "Traceback" not in output
+    assert sandbox.stats.confirms == 1  # the server did confirm; the record could not say so
+    kept = record_path(repo.manifest).read_bytes() == before
+    ledger.record_kept(kept)
+    assert kept
+    assert _temp_files(repo.manifest.parent) == []
+
+    again = run_cli(["confirm", repo.manifest], sandbox)
+    assert again.exit_code == 0, again.output
+    assert "already shows this delivery CONFIRMED" in again.output
+    assert sandbox.stats.confirms == 1
+    ledger.posts(1, sandbox.stats.submission_posts)
+    data = record_data(repo.manifest)
+    assert data["state"] == "CONFIRMED"
+    assert data["files"][0]["official_name"]
