@@ -1,6 +1,7 @@
 """One apply per manifest at a time: a lock file next to the manifest.
 
-Two applies of the same manifest must never both deliver. The lock is a file created with
+Two applies of the same manifest must never both deliver, and two runs of one repository must
+not use the server session at the same time (`session_lock_path`). A lock is a file created with
 O_EXCL (atomic on local and NFSv3+ file systems) holding pid, host and time. A lock left by a
 process that died on this host is recognised (the pid is gone) and taken over with a message;
 a lock of a live process, or of another host, makes the second apply fail fast or wait.
@@ -32,6 +33,19 @@ def lock_path(manifest_path: Path) -> Path:
     return manifest_path.with_name(f".{manifest_path.name}.lock")
 
 
+def session_lock_path(manifest_path: Path) -> Path:
+    """One lock per repository for the steps that hold a server session.
+
+    The server keeps one ingest area and one instrument lock per *user*: two runs delivering
+    different manifests at once as the same user would wipe or submit each other's files, and
+    one's login ends the other's session. Runs of one repository (one CI job, one checkout)
+    therefore take turns for everything that logs in, on top of the per-manifest lock.
+    """
+    from crds_deliver.files import repository_root
+
+    return repository_root(manifest_path.parent) / ".crds-deliver-session.lock"
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -54,10 +68,12 @@ class DeliveryLock:
     poll_seconds: float = 1.0
     timeout_seconds: float | None = None
     on_message: Callable[[str], None] | None = None
+    lock_file: Path | None = None  # default: the manifest's own lock_path
+    busy: str = "another apply is running"
 
     @property
     def path(self) -> Path:
-        return lock_path(self.manifest_path)
+        return self.lock_file or lock_path(self.manifest_path)
 
     def _note(self, text: str) -> None:
         if self.on_message:
@@ -110,11 +126,11 @@ class DeliveryLock:
                        and time.monotonic() - started > self.timeout_seconds)
             if not self.wait or expired:
                 raise LockedError(
-                    f"{self.manifest_path}: another apply is running ({who}); lock file "
+                    f"{self.manifest_path}: {self.busy} ({who}); lock file "
                     f"{self.path}. Use --wait to wait for it; if no apply is running, remove "
                     "the lock file by hand")
             if not announced:
-                self._note(f"waiting for {who} to finish with {self.manifest_path}")
+                self._note(f"waiting for {who} to finish ({self.busy}; lock {self.path})")
                 announced = True
             time.sleep(self.poll_seconds)
 

@@ -21,7 +21,7 @@ from crds_deliver.crds import Message, RequestEvent, resolve_server
 from crds_deliver.credentials import Credentials, Token, find_credentials, in_ci
 from crds_deliver.errors import CrdsDeliverError, UsageError
 from crds_deliver.gitops import commit_file, record_commit_message, repository_of
-from crds_deliver.lock import DeliveryLock
+from crds_deliver.lock import DeliveryLock, session_lock_path
 from crds_deliver.manifest import Manifest, load_manifest
 from crds_deliver.plan import Action, make_plan
 from crds_deliver.problems import Severity
@@ -241,8 +241,17 @@ def _apply_one(path: Path, pool: SandboxPool | None, yes: bool, interactive: boo
                 typer.echo(f"{path}: not delivered")
                 return Outcome(path, None, None, False, "not delivered (declined)")
         typer.echo(f"{path}: {plan.reason}; server {connection.url}")
-        return deliver(manifest, planned_files(manifest, plan), plan.all_findings(), connection,
-                       callbacks)
+        with session_lock(path, wait, callbacks):
+            return deliver(manifest, planned_files(manifest, plan), plan.all_findings(),
+                           connection, callbacks)
+
+
+def session_lock(path: Path, wait: bool, callbacks: Callbacks) -> DeliveryLock:
+    """The repository's server-session lock (see crds_deliver.lock.session_lock_path)."""
+    return DeliveryLock(path, wait=wait, on_message=callbacks.say,
+                        lock_file=session_lock_path(path),
+                        busy="another crds-deliver run of this repository is using the "
+                             "server session (the ingest area and login are one per user)")
 
 
 def _connection(manifest: Manifest, pool: SandboxPool | None, token_file: Path | None,

@@ -17,6 +17,7 @@ from crds_deliver.cli.apply import (
     commit_outcome,
     echo_outcome,
     make_callbacks,
+    session_lock,
     user_connection,
 )
 from crds_deliver.cli.common import manifest_paths
@@ -82,7 +83,8 @@ def _finish_one(button: str, path: Path, record: Record | None, pool: SandboxPoo
         else:
             connection = user_connection(manifest, token_file, username,
                                          getpass.getpass if interactive else None, callbacks)
-        return finish(manifest, connection, button, callbacks)
+        with session_lock(path, False, callbacks):
+            return finish(manifest, connection, button, callbacks)
 
 
 _PATHS = typer.Argument(..., help="Manifests (or folders) whose READY deliveries to finish.")
