@@ -17,6 +17,7 @@ import requests
 
 from crds_deliver import __version__
 from crds_deliver.crds.errors import CrdsError, ServerUnreachable
+from crds_deliver.crds.server import require_https
 from crds_deliver.credentials import Token
 
 RETRY_STATUSES = frozenset({502, 503, 504})
@@ -60,6 +61,7 @@ class Http:
         backoff: float = 0.5,
         on_request: Callable[[RequestEvent], None] | None = None,
     ) -> None:
+        require_https(base_url)
         self.base_url = base_url.rstrip("/") + "/"
         self.token = token
         self.timeouts = timeouts or Timeouts()

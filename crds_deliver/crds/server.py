@@ -20,11 +20,32 @@ class ServerChoice:
     source: str
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for this machine's own addresses (a sandbox), where plain http exposes nothing."""
+    host = (host or "").lower()
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def require_https(url: str) -> None:
+    """Refuse plain http to another machine: the MAST token travels in every login and would
+    cross the network in clear text. Loopback (a local sandbox) may use http."""
+    parts = urlsplit(url.strip())
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigurationError(
+            f"refusing plain http to {parts.hostname}: the MAST token would cross the network "
+            f"unencrypted; use https://{parts.netloc}{parts.path} (http is accepted only for "
+            "a local sandbox on 127.0.0.1 / localhost)")
+
+
 def normalise_url(url: str) -> str:
-    """Check an http(s) URL and give it exactly one trailing slash."""
+    """Check an http(s) URL (https unless loopback) and give it exactly one trailing slash."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError(f"not an http(s) server URL: {url!r}")
+    require_https(url)
     return url.strip().rstrip("/") + "/"
 
 
