@@ -1,7 +1,8 @@
 """`crds-deliver sandbox`: run the local CRDS-compatible server in the foreground.
 
 This is the one place a token is printed, on purpose: the user who starts the server needs it
-to point a client at it (MAST_API_TOKEN). It is generated when --token is not given.
+to point a client at it (MAST_API_TOKEN). It is generated, and printed, only when --token is
+not given; a token given with --token is not echoed.
 """
 
 from __future__ import annotations
@@ -43,7 +44,10 @@ def sandbox(
     typer.echo(f"  CRDS_SERVER_URL={server.url}")
     typer.echo(f"  CRDS_OBSERVATORY={project}")
     typer.echo(f"  CRDS_USERNAME={server.username}")
-    typer.echo(f"  MAST_API_TOKEN={server.token}")
+    # A generated token must be shown (nobody else knows it); one given with --token is the
+    # caller's secret and is never echoed (terminal scroll-back, CI logs).
+    shown = "<the --token value>" if token else server.token
+    typer.echo(f"  MAST_API_TOKEN={shown}")
     typer.echo("Press Ctrl-C to stop.")
     try:
         server.wait()

@@ -87,7 +87,7 @@ def test_cli_prints_url_and_token_then_serves(tmp_path: Path) -> None:
         url = lines[1].split("=", 1)[1].strip()
         assert url.startswith("http://127.0.0.1:")
         assert lines[2].strip() == "CRDS_OBSERVATORY=roman"
-        assert lines[4].strip() == "MAST_API_TOKEN=abc123"
+        assert lines[4].strip() == "MAST_API_TOKEN=<the --token value>"  # never echoed
         deadline = time.monotonic() + 10
         while True:
             try:
