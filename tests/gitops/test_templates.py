@@ -91,6 +91,11 @@ def test_github_workflow_shape() -> None:
         "${{ fromJSON(needs.pending.outputs.finish) }}"
     assert jobs["apply"]["strategy"]["matrix"]["manifest"] == \
         "${{ fromJSON(needs.pending.outputs.manifests) }}"
+    # One CRDS account delivers one thing at a time: matrix jobs and runs take turns.
+    assert jobs["apply"]["strategy"]["max-parallel"] == 1
+    assert jobs["finish"]["strategy"]["max-parallel"] == 1
+    assert data["concurrency"] == {"group": "crds-deliver-${{ github.ref }}",
+                                   "cancel-in-progress": False}
     apply_step = next(s for s in jobs["apply"]["steps"] if s.get("name") == "apply")
     assert apply_step["env"]["MAST_API_TOKEN"] == "${{ secrets.MAST_API_TOKEN }}"
     assert "--commit" in apply_step["run"]
