@@ -45,6 +45,7 @@ class ResolvedFile:
 
     path: Path
     relative: str
+    entry: int | None = None  # index of the manifest's files[] glob that found it
 
 
 @dataclass
@@ -126,17 +127,21 @@ def resolve_globs(manifest_file: str, folder: Path, patterns: Sequence[str],
             if real in seen:
                 continue
             seen[real] = relative
-            result.files.append(ResolvedFile(path, relative))
+            result.files.append(ResolvedFile(path, relative, index))
     by_name: dict[str, ResolvedFile] = {}
     for item in result.files:
+        # Located at the glob that found the file, so the manifest line to change is named.
+        line, col = locate(item.entry) if item.entry is not None else (None, None)
+        where = f"files[{item.entry}]" if item.entry is not None else None
         if (reason := upload_name_problem(item.path.name)):
-            result.problems.append(Problem(manifest_file, f"{item.relative}: {reason}"))
+            result.problems.append(Problem(manifest_file, f"{item.relative}: {reason}", line,
+                                           col, where))
         first = by_name.setdefault(item.path.name, item)
         if first is not item:
             result.problems.append(Problem(
                 manifest_file, f"{item.relative} and {first.relative} have the same name "
                                f"'{item.path.name}'; the server ingests files by name, so one "
-                               "would replace the other"))
+                               "would replace the other", line, col, where))
     result.files.sort(key=lambda f: f.relative)
     return result
 

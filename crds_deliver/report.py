@@ -7,10 +7,20 @@ import json
 from crds_deliver.problems import Problem, Severity
 
 
+def printable(text: str) -> str:
+    """`text` with control characters shown as escapes (`\\x1b`, `\\n`): a file name or
+    value from a manifest must not move the cursor, recolour the terminal, or split one
+    problem into several lines that CI parsers would misread."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
+
+
 def problem_line(problem: Problem) -> str:
     """`path:line:col: severity: message`, the form editors and CI logs understand."""
     prefix = "" if problem.severity is Severity.ERROR else f"{problem.severity.value}: "
-    return f"{problem.location()}: {prefix}{problem.message}"
+    return printable(f"{problem.location()}: {prefix}{problem.message}")
 
 
 def problems_json(results: dict[str, list[Problem]]) -> str:
@@ -69,7 +79,7 @@ def _size(size: int | None) -> str:
 
 def finding_line(finding) -> str:
     """`file[hdu] KEYWORD: severity: message`, one line per finding."""
-    return f"{finding.location()}: {finding.severity.value}: {finding.message}"
+    return printable(f"{finding.location()}: {finding.severity.value}: {finding.message}")
 
 
 def plans_text(plans: list, width: int = 110) -> str:
@@ -95,8 +105,8 @@ def plans_text(plans: list, width: int = 110) -> str:
                 errors = sum(1 for f in item.findings if f.severity is Severity.ERROR)
                 warns = sum(1 for f in item.findings if f.severity is Severity.WARNING)
                 kind = f"{item.instrument or '?'} {item.reftype or '?'}"
-                table.add_row(item.path, _size(item.size), kind, (item.sha256 or "")[:12],
-                              str(errors), str(warns))
+                table.add_row(printable(item.path), _size(item.size), kind,
+                              (item.sha256 or "")[:12], str(errors), str(warns))
             console.print(table)
         # Findings are printed as plain lines: never wrapped, so logs and editors can parse them.
         lines = [problem_line(p) for p in plan.problems]
