@@ -18,14 +18,17 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-import yaml
-
 from crds_deliver.certify import CertifyResult, Finding, Preflight, deep
 from crds_deliver.certify.delivery import CertifiedFile, certify_delivery
 from crds_deliver.files import ResolvedFile, digest_file, resolve_globs
 from crds_deliver.manifest import Manifest, load_manifest
 from crds_deliver.problems import Problem, Severity
-from crds_deliver.record import TERMINAL_STATES, problems_with_record, read_state
+from crds_deliver.record import (
+    TERMINAL_STATES,
+    RecordError,
+    problems_with_record,
+    read_state,
+)
 
 Progress = Callable[[str, int, int], None]  # (file shown, bytes read so far, file size)
 MAX_WORKERS = 4
@@ -177,7 +180,7 @@ def make_plan(manifest_path: Path, *, on_progress: Progress | None = None) -> Ma
                         manifest_path=manifest_path)
     try:
         state = read_state(manifest_path)
-    except (ValueError, OSError, yaml.YAMLError) as exc:
+    except RecordError as exc:
         plan.problems.append(Problem(shown, f"unreadable result record: {exc}"))
         state = None
     if state is not None:

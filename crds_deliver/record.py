@@ -79,27 +79,30 @@ def load_record(manifest_path: Path) -> dict[str, Any] | None:
         return None
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, ValueError, yaml.YAMLError, RecursionError) as exc:
+        # ValueError covers bytes that are not UTF-8; RecursionError absurd nesting.
         raise RecordError(f"{path}: unreadable result record ({type(exc).__name__})") from None
     if not isinstance(data, dict):
         raise RecordError(f"{path}: a result record must be a mapping")
     return data
 
 
+def _state_of(path: Path, data: dict[str, Any]) -> State:
+    value = data.get("state")
+    try:
+        return State(value) if isinstance(value, str) else State(None)
+    except ValueError:
+        raise RecordError(f"{path}: no valid 'state' in the result record") from None
+
+
 def read_state(manifest_path: Path) -> State | None:
     """The state recorded for a manifest's delivery, or None when it was never applied.
 
     A record whose state is unreadable counts as not applied only if it does not exist: an
-    unreadable one raises ValueError, because guessing could deliver the same files twice.
+    unreadable one raises RecordError, because guessing could deliver the same files twice.
     """
-    path = record_path(manifest_path)
-    if not path.exists():
-        return None
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    try:
-        return State(data["state"])
-    except (TypeError, KeyError, ValueError):
-        raise ValueError(f"{path}: no valid 'state' in the result record") from None
+    data = load_record(manifest_path)
+    return None if data is None else _state_of(record_path(manifest_path), data)
 
 
 @lru_cache(maxsize=1)
@@ -159,11 +162,7 @@ class Record:
         data = load_record(manifest_path)
         if data is None:
             return None
-        try:
-            State(data.get("state"))
-        except ValueError:
-            raise RecordError(f"{record_path(manifest_path)}: no valid 'state' in the result "
-                              "record") from None
+        _state_of(record_path(manifest_path), data)
         return cls(manifest_path, data)
 
     @property
