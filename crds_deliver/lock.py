@@ -21,6 +21,8 @@ from pathlib import Path
 
 from crds_deliver.errors import CrdsDeliverError
 
+UNREADABLE_GRACE_SECONDS = 10.0
+
 
 class LockedError(CrdsDeliverError):
     """Another apply of the same manifest is running (or left a lock this host cannot judge)."""
@@ -99,6 +101,14 @@ class DeliveryLock:
             return {}
 
     def _is_stale(self, holder: dict) -> bool:
+        if not holder:
+            # Unreadable: its writer died between creating and filling it (a live holder
+            # fills it at once), unless it is brand new and being written right now.
+            try:
+                age = time.time() - self.path.stat().st_mtime
+            except FileNotFoundError:
+                return False
+            return age > UNREADABLE_GRACE_SECONDS
         if holder.get("host") != socket.gethostname():
             return False
         pid = holder.get("pid")
@@ -116,7 +126,10 @@ class DeliveryLock:
                 continue  # released between our attempt and the read: try again
             if self._is_stale(holder):
                 self._note(f"recovered a stale lock {self.path} left by process "
-                           f"{holder.get('pid')} (no longer running) since {holder.get('time')}")
+                           f"{holder.get('pid')} (no longer running) since {holder.get('time')}"
+                           if holder else f"recovered a stale lock {self.path}: empty or "
+                           "unreadable for over "
+                           f"{UNREADABLE_GRACE_SECONDS:g} s (its process died while writing it)")
                 with contextlib.suppress(FileNotFoundError):
                     self.path.unlink()
                 continue

@@ -4,9 +4,11 @@ delivered exactly once. Lock files left behind are recovered or explained."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
+import time
 
 from crds_deliver.lock import lock_path
 from crds_deliver.record import record_path
@@ -122,6 +124,31 @@ def test_stale_lock_of_a_killed_process_is_recovered(delivery_repo, sandbox, run
     ledger.posts(1, sandbox.stats.submission_posts)
     ledger.record_kept(record_data(repo.manifest)["state"] == "READY")
     assert not lock_path(repo.manifest).exists()
+
+
+def test_empty_lock_of_a_process_killed_while_writing_it_is_recovered(delivery_repo, sandbox,
+                                                                     run_cli, ledger):
+    repo = delivery_repo(files=1)
+    lock = lock_path(repo.manifest)
+    lock.write_text("")  # created with O_EXCL, killed before the pid was written
+    old = time.time() - 60
+    os.utime(lock, (old, old))
+    result = run_cli(["apply", repo.manifest], sandbox)
+    assert result.exit_code == 0, result.output
+    assert "recovered a stale lock" in result.output and "empty or unreadable" in result.output
+    ledger.posts(1, sandbox.stats.submission_posts)
+    ledger.record_kept(record_data(repo.manifest)["state"] == "READY")
+    assert not lock.exists()
+
+
+def test_fresh_unreadable_lock_is_respected(delivery_repo, sandbox, run_cli, ledger):
+    repo = delivery_repo(files=1)
+    lock_path(repo.manifest).write_text("")  # being written this very moment
+    result = run_cli(["apply", repo.manifest], sandbox)
+    assert result.exit_code == 1
+    assert "another apply is running (an unreadable lock file)" in result.output
+    ledger.posts(0, sandbox.stats.submission_posts)
+    ledger.record_kept(not record_path(repo.manifest).exists())
 
 
 def test_lock_of_another_host_is_explained_not_taken(delivery_repo, sandbox, run_cli, ledger):
