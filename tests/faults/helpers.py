@@ -21,9 +21,12 @@ def start_apply(manifest: Path, sb, *args: str, env: dict[str, str] | None = Non
                 output: Path | None = None) -> subprocess.Popen:
     """`python -m crds_deliver apply MANIFEST` as a separate process pointed at `sb`."""
     full = {**os.environ, **sandbox_env(sb), **(env or {})}
-    sink = open(output, "wb") if output else subprocess.DEVNULL  # noqa: SIM115
-    return subprocess.Popen([sys.executable, "-m", "crds_deliver", "apply", str(manifest),
-                             *args], env=full, stdout=sink, stderr=subprocess.STDOUT)
+    command = [sys.executable, "-m", "crds_deliver", "apply", str(manifest), *args]
+    if output is None:
+        return subprocess.Popen(command, env=full, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.STDOUT)
+    with open(output, "wb") as sink:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(command, env=full, stdout=sink, stderr=subprocess.STDOUT)
 
 
 def record_state(manifest: Path) -> str | None:
