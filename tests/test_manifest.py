@@ -143,6 +143,7 @@ def test_description_characters(tmp_path, description, ok):
     ("jwst", "tvac", False), ("roman", "tvac", True), ("roman", "bit", False),
     ("jwst", "https://jwst-crds-bit.stsci.edu", True), ("jwst", "http://127.0.0.1:8000/", True),
     ("jwst", "ftp://example.org", False), ("jwst", "https://user:pw@host.org/", False),
+    ("jwst", "http://jwst-crds-bit.stsci.edu/", False), ("jwst", "http://localhost:8000", True),
     ("jwst", "production", False),
 ])
 def test_server_is_a_use_case_of_the_project_or_a_url(tmp_path, project, server, ok):
