@@ -22,7 +22,12 @@ def test_plain_http_to_another_host_is_refused(where, delivery_repo, run_cli, le
         env["CRDS_SERVER_URL"] = url
     result = run_cli(["apply", "--yes", repo.manifest], env=env)
     assert result.exit_code == 1, result.output
-    assert "refusing plain http to crds.example.org" in result.output
+    if where == "manifest":  # the schema refuses it, located, before anything runs
+        assert "server: 'http://crds.example.org/' is not a server of project jwst" in \
+            result.output
+        assert "plain http only for this machine" in result.output
+    else:
+        assert "refusing plain http to crds.example.org" in result.output
     assert "Traceback" not in result.output
     ledger.record_kept(not record_path(repo.manifest).exists())
     assert not record_path(repo.manifest).exists()
