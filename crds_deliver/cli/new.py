@@ -9,7 +9,8 @@ from pathlib import Path
 import typer
 
 from crds_deliver.cli.app import app
-from crds_deliver.errors import UsageError
+from crds_deliver.crds.server import normalise_url
+from crds_deliver.errors import ConfigurationError, UsageError
 from crds_deliver.formspec import BOOLEAN, CHOICE, DESCRIPTION_RE, FormField, all_fields
 from crds_deliver.manifest import load_manifest
 from crds_deliver.projects import USE_CASES
@@ -79,9 +80,14 @@ def new(
     fields on a terminal. Never overwrites a file (exit 1).
     """
     project, instrument = pick_project(project, instrument)
-    if server not in USE_CASES[project] and not server.startswith(("http://", "https://")):
+    if server.startswith(("http://", "https://")):
+        try:
+            normalise_url(server)
+        except ConfigurationError as exc:
+            raise UsageError(f"--server: {exc}") from None
+    elif server not in USE_CASES[project]:
         raise UsageError(f"--server {server}: expected one of {', '.join(USE_CASES[project])} "
-                         "or an http(s) URL")
+                         "or an https URL")
     target = target_path(path, project, instrument)
     if target.exists():  # say so before asking questions whose answers would be lost
         raise ManifestExists(f"{target} already exists; not overwriting it")

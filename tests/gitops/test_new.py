@@ -109,8 +109,10 @@ def test_never_overwrites(cli, tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["-i", "miri", "-p", "hst"], "'miri' is not an instrument of hst"),
     (["-i", "nocam"], "unknown instrument 'nocam'"),
-    (["-i", "wfi", "-s", "bit"], "--server bit: expected one of ops, test, dev, int, tvac"),
+    (["-i", "wfi", "-s", "bit"],
+     "--server bit: expected one of ops, test, dev, int, tvac or an https URL"),
     (["-i", "wfi", "m.txt"], "a manifest's name ends in .yaml or .yml"),
+    (["-i", "wfi", "-s", "http://crds.example.org/"], "--server: refusing plain http"),
 ])
 def test_bad_arguments_are_usage_errors(cli, tmp_path: Path, args: list[str],
                                         message: str) -> None:
