@@ -16,7 +16,7 @@ import typer
 
 from crds_deliver.apply import Callbacks, Connection, Outcome, deliver, planned_files
 from crds_deliver.cli.app import app
-from crds_deliver.cli.common import manifest_paths
+from crds_deliver.cli.common import exit_code, manifest_paths
 from crds_deliver.crds import Message, RequestEvent, resolve_server
 from crds_deliver.credentials import Credentials, Token, find_credentials, in_ci
 from crds_deliver.errors import CrdsDeliverError, UsageError
@@ -184,7 +184,7 @@ def apply(
         for path in found:
             repository_of(path)
     interactive = sys.stdin.isatty() and sys.stdout.isatty() and not in_ci()
-    failures = 0
+    failures: list[int] = []  # the exit code each failed manifest calls for
     with ExitStack() as stack:
         pool = SandboxPool(sandbox_data or Path(stack.enter_context(
             tempfile.TemporaryDirectory(prefix="crds-deliver-sandbox-")))) if sandbox else None
@@ -196,17 +196,17 @@ def apply(
                                      verbose)
             except CrdsDeliverError as exc:
                 typer.echo(f"{path}: error: {exc}", err=True)
-                failures += 1
+                failures.append(exc.exit_code)
                 continue
             if outcome is None:
-                failures += 1
+                failures.append(1)
                 continue
             echo_outcome(outcome)
             if outcome.changed and outcome.state in FAILED_STATES:
-                failures += 1
+                failures.append(1)
             if commit and outcome.changed and outcome.record is not None:
                 commit_outcome(outcome)
-    raise typer.Exit(1 if failures else 0)
+    raise typer.Exit(exit_code(failures))
 
 
 def _apply_one(path: Path, pool: SandboxPool | None, yes: bool, interactive: bool,

@@ -25,3 +25,12 @@ def manifest_paths(paths: list[Path]) -> list[Path]:
         raise UsageError("no manifests (*.yaml, *.yml) found in " +
                          ", ".join(str(p) for p in paths))
     return found
+
+
+def exit_code(failures: list[int]) -> int:
+    """The exit status of a command that handled several manifests: 0 when none failed, the
+    failures' own code when they agree (3 locked, 4 server, 5 needs a person: CI can react),
+    else 1."""
+    if not failures:
+        return 0
+    return failures[0] if len(set(failures)) == 1 else 1

@@ -20,7 +20,7 @@ from crds_deliver.cli.apply import (
     session_lock,
     user_connection,
 )
-from crds_deliver.cli.common import manifest_paths
+from crds_deliver.cli.common import exit_code, manifest_paths
 from crds_deliver.credentials import in_ci
 from crds_deliver.errors import CrdsDeliverError, ManifestError
 from crds_deliver.gitops import repository_of
@@ -37,7 +37,7 @@ def _finish_all(button: str, paths: list[Path], sandbox_data: Path | None, commi
         for path in found:
             repository_of(path)
     interactive = sys.stdin.isatty() and sys.stdout.isatty() and not in_ci()
-    failures = 0
+    failures: list[int] = []  # the exit code each failed manifest calls for
     with ExitStack() as stack:
         pool = SandboxPool(sandbox_data) if sandbox_data is not None else None
         if pool is not None:
@@ -52,12 +52,12 @@ def _finish_all(button: str, paths: list[Path], sandbox_data: Path | None, commi
                                       interactive, verbose)
             except CrdsDeliverError as exc:
                 typer.echo(f"{path}: error: {exc}", err=True)
-                failures += 1
+                failures.append(exc.exit_code)
                 continue
             echo_outcome(outcome)
             if commit:
                 commit_outcome(outcome)
-    raise typer.Exit(1 if failures else 0)
+    raise typer.Exit(exit_code(failures))
 
 
 def _finish_one(button: str, path: Path, record: Record | None, pool: SandboxPool | None,

@@ -123,7 +123,7 @@ def test_duplicate_refused_before_upload(delivery_repo, sandbox, run_cli, tmp_pa
     uploads = sandbox.stats.uploads
     second = repo.add_manifest("manifests/jwst/miri/again.yaml", tag="a", reuse=True)
     result = run_cli(["apply", second], sandbox)
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert "identical to" in result.output
     assert sandbox.stats.uploads == uploads and sandbox.stats.submission_posts == 1
     assert not record_path(second).exists()

@@ -72,7 +72,7 @@ def test_killed_while_posting_stops_for_a_human_then_resumes(delivery_repo, sand
     proc.wait()
 
     result = run_cli(["apply", repo.manifest], sb)
-    assert result.exit_code == 1
+    assert result.exit_code == 5
     assert "delete darks.result.yaml and apply again" in result.output
     assert sb.stats.submission_posts == 0
 
@@ -93,7 +93,7 @@ def test_second_apply_of_the_same_manifest_fails_fast(delivery_repo, sandbox_fac
     proc = _start_apply(repo.manifest, sb)
     _wait_for_state(repo.manifest, "SUBMITTED", proc)
     result = run_cli(["apply", repo.manifest], sb)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "another apply is running" in result.output
     assert proc.wait(timeout=60) == 0
     assert sb.stats.submission_posts == 1

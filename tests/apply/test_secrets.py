@@ -34,7 +34,7 @@ def test_refused_login_names_no_token(delivery_repo, sandbox_factory, run_cli):
         repo = delivery_repo(files=1)
         wrong = "badbadbadbadbadbadbadbadbadbad00"
         result = run_cli(["apply", repo.manifest], sb, env={"MAST_API_TOKEN": wrong})
-        assert result.exit_code == 1
+        assert result.exit_code == 4
         assert "login" in result.output.lower()
         assert wrong not in result.output
         assert sb.stats.submission_posts == 0 and sb.stats.uploads == 0

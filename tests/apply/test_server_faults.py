@@ -21,7 +21,7 @@ def test_instrument_locked_by_someone_else(delivery_repo, sandbox, run_cli):
     repo = delivery_repo(files=1)
     sandbox.faults.hold_lock("miri", "someone_else")
     result = run_cli(["apply", repo.manifest], sandbox)
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert "User 'someone_else' has already locked instrument 'miri'" in result.output
     assert not record_path(repo.manifest).exists()
     assert sandbox.stats.uploads == 0
@@ -31,7 +31,7 @@ def test_own_lock_on_another_instrument_is_refused(delivery_repo, sandbox, run_c
     repo = delivery_repo(files=1)
     SandboxWeb(sandbox).login("nircam")
     result = run_cli(["apply", repo.manifest], sandbox)
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert "holds the lock of instrument 'nircam'" in result.output
     assert sandbox.stats.uploads == 0
 
@@ -59,7 +59,7 @@ def test_upload_failure_leaves_nothing_behind(delivery_repo, sandbox, run_cli):
     repo = delivery_repo(files=2)
     sandbox.faults.error_status(500, count=10, path_prefix="/upload/chunked/")
     result = run_cli(["apply", repo.manifest], sandbox)
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert not record_path(repo.manifest).exists()
     assert _ingest(sandbox) == []
     assert sandbox.stats.submission_posts == 0
@@ -76,7 +76,7 @@ def test_strays_refused_with_keep_and_wiped_by_default(delivery_repo, sandbox, r
     web.get("/logout/")
     keep = delivery_repo(files=1, options={"ingest": "keep"})
     result = run_cli(["apply", keep.manifest], sandbox)
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert "jwst_miri_dark_0099.fits" in result.output and "not part of this" in result.output
     assert sandbox.stats.submission_posts == 0
 

@@ -92,7 +92,7 @@ def test_bad_reply_before_the_post_fails_clearly_and_leaves_nothing(case, delive
     proxy.rewrites.append(rewrite)
     repo = delivery_repo(files=1)
     result = run_cli(["apply", repo.manifest], sandbox, env=_env(proxy))
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 4, result.output
     assert words in result.output, result.output
     assert f"{repo.manifest}: error:" in result.output
     assert "Traceback" not in result.output
@@ -123,7 +123,7 @@ def test_done_without_url_and_no_results_page_stays_resumable(delivery_repo, san
                               b"<html><body><p>Please wait</p></body></html>"))
     repo = delivery_repo(files=1)
     result = run_cli(["apply", repo.manifest], sandbox, env=_env(proxy))
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 5, result.output
     assert "Traceback" not in result.output
     data = record_data(repo.manifest)
     ledger.record_kept(data["state"] in ("SUBMITTING", "SUBMITTED"))
@@ -141,7 +141,7 @@ def test_results_page_without_the_expected_elements_is_not_ready(delivery_repo, 
                               b"<html><body><table><tr><td>?</td></tr></table></body></html>"))
     repo = delivery_repo(files=1)
     result = run_cli(["apply", repo.manifest], sandbox, env=_env(proxy))
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 5, result.output
     assert "does not say whether the files passed" in result.output
     assert "Traceback" not in result.output
     data = record_data(repo.manifest)
@@ -162,7 +162,7 @@ def test_confirmation_page_with_an_error_keeps_ready(delivery_repo, sandbox, pro
     proxy.rewrites.append(_on("POST", r"^/submit_confirm", 200, HTML,
                               b"<html><div id='error_message'>ERROR: Database busy</div></html>"))
     result = run_cli(["confirm", repo.manifest], sandbox, env=_env(proxy))
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 4, result.output
     assert "Database busy" in result.output and "Traceback" not in result.output
     data = record_data(repo.manifest)
     ledger.record_kept(data["state"] == "READY")

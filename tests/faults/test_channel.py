@@ -67,7 +67,7 @@ def test_post_lost_before_the_server_saw_it_stops_for_a_human(delivery_repo, san
     ledger.record_kept(record_data(repo.manifest)["state"] == "SUBMITTING")
 
     result = run_cli(["apply", repo.manifest], sandbox)  # no trace on the channel: a human
-    assert result.exit_code == 1
+    assert result.exit_code == 5
     assert "Traceback" not in result.output
     assert "delete darks.result.yaml and apply again" in result.output
     assert sandbox.stats.submission_posts == 0

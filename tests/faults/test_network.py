@@ -67,7 +67,7 @@ def test_500_burst_longer_than_the_retries_fails_clearly_before_any_trace(delive
     repo = delivery_repo(files=1)
     sandbox.faults.error_status(502, count=20, path_prefix="/upload/list/")
     result = run_cli(["apply", repo.manifest], sandbox)
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert "upload/list: HTTP 502" in result.output
     assert "Traceback" not in result.output
     ledger.posts(0, sandbox.stats.submission_posts)
@@ -133,7 +133,7 @@ def test_instrument_lock_released_later_delivers_once(delivery_repo, sandbox, ru
     repo = delivery_repo(files=1)
     sandbox.faults.hold_lock("miri", "another_user")
     first = run_cli(["apply", repo.manifest], sandbox)
-    assert first.exit_code == 1
+    assert first.exit_code == 4
     assert "User 'another_user' has already locked instrument 'miri'" in first.output
     assert not record_path(repo.manifest).exists()
     sandbox.faults.release_lock("miri")
