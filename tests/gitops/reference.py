@@ -166,14 +166,16 @@ def render() -> str:
     lines += ["", "## Exit codes", "",
               "| code | meaning |", "| --- | --- |",
               "| 0 | success: everything valid, delivered, or nothing to do |",
-              "| 1 | problems found (invalid manifest, refused plan, failed delivery, schema "
-              "drift, server not answering in `status`) |",
+              "| 1 | problems found (invalid manifest, refused plan, schema drift, server not "
+              "answering in `status`), or failures of different kinds |",
               "| 2 | the command line is wrong (unknown option, bad value, missing file) |"]
     by_code: dict[int, list[type]] = {}
     for cls in error_classes():
         by_code.setdefault(cls.exit_code, []).append(cls)
     lines += ["", "Typed errors and the exit code each gives (the message is printed as "
-                  "`error: ...`, never a traceback):", "",
+                  "`error: ...`, never a traceback). `apply`, `confirm` and `cancel` exit with "
+                  "their failures' own code when all failures share it (3 locked, 4 server, "
+                  "5 needs a person), else 1:", "",
               "| code | error | when |", "| --- | --- | --- |"]
     for code, classes in sorted(by_code.items()):
         for cls in classes:
