@@ -166,8 +166,9 @@ def render() -> str:
     lines += ["", "## Exit codes", "",
               "| code | meaning |", "| --- | --- |",
               "| 0 | success: everything valid, delivered, or nothing to do |",
-              "| 1 | problems found (invalid manifest, refused plan, schema drift, server not "
-              "answering in `status`), or failures of different kinds |",
+              "| 1 | problems found (invalid manifest, refused plan, a delivery that ended "
+              "BAD_FILES or FAILED, schema drift, server not answering in `status`), or "
+              "failures of different kinds |",
               "| 2 | the command line is wrong (unknown option, bad value, missing file) |"]
     by_code: dict[int, list[type]] = {}
     for cls in error_classes():
