@@ -1,8 +1,26 @@
 """Shared fixtures live in tests/fixtures/, one module per area, loaded here as plugins."""
 
+from __future__ import annotations
+
+import pytest
+
 pytest_plugins = [
     "tests.fixtures.fits",
     "tests.fixtures.sandbox",
     "tests.fixtures.repo",
     "tests.fixtures.reliability",
 ]
+
+# Variables of the machine running the tests (a CI runner, a developer's shell) that change
+# what the commands print, write or where they connect; a test that needs one sets it itself.
+HOST_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_WORKSPACE",
+                  "GITLAB_CI", "CI_PROJECT_DIR", "CRDS_DELIVER_CODEQUALITY",
+                  "CRDS_DELIVER_FILES_ROOT", "CRDS_SERVER_URL", "MAST_API_TOKEN",
+                  "CRDS_USERNAME", "CRDS_INI_FILE", "CRDS_OBSERVATORY")
+
+
+@pytest.fixture(autouse=True)
+def hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts without the host's CI and CRDS settings (subprocesses inherit it)."""
+    for name in HOST_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
