@@ -34,7 +34,7 @@ from crds_deliver.crds.form import Context, submission_fields
 from crds_deliver.crds.pages import ResultsPage, read_results
 from crds_deliver.credentials import Credentials
 from crds_deliver.errors import CrdsDeliverError
-from crds_deliver.record import TERMINAL_STATES, Record, RecordError, State, now
+from crds_deliver.record import RECORD_FORMAT, TERMINAL_STATES, Record, RecordError, State, now
 
 
 class FileLike(Protocol):
@@ -105,7 +105,7 @@ class Outcome:
     record: Record | None
     changed: bool
     summary: str
-    uploads: dict[str, int] = field(default_factory=dict)  # name -> posts
+    uploads: dict[str, int] = field(default_factory=dict)  # name -> upload posts
 
     @property
     def results_id(self) -> str | None:
@@ -143,7 +143,7 @@ def new_record(manifest: Any, files: Sequence[FileLike], findings: Sequence[Any]
     """The record as it is written at SUBMITTING (not yet saved)."""
     folder = manifest.path.parent
     data: dict[str, Any] = {
-        "format": "crds-deliver-result/1",
+        "format": RECORD_FORMAT,
         "state": None,
         "manifest": {"path": manifest.path.name, "digest": manifest.digest},
         "tool": {"name": "crds-deliver", "version": __version__},

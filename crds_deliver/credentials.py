@@ -15,7 +15,6 @@ import configparser
 import getpass
 import os
 import stat
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,11 +114,6 @@ def in_ci(env: dict[str, str] | None = None) -> bool:
     return env.get("CI", "").strip().lower() in ("true", "1", "yes")
 
 
-def can_prompt(env: dict[str, str] | None = None) -> bool:
-    """A hidden prompt is only possible on a terminal, and never in CI."""
-    return sys.stdin.isatty() and not in_ci(env)
-
-
 def find_credentials(
     *,
     token_file: Path | None = None,
@@ -128,7 +122,7 @@ def find_credentials(
     prompt: Callable[[str], str] | None = None,
 ) -> Credentials:
     """Resolve user name and token. `prompt` (e.g. getpass.getpass) is used only when given
-    and no other source has a token; the CLI passes it only when `can_prompt()`.
+    and no other source has a token; the CLI passes it only on a terminal outside CI.
 
     Raises ConfigurationError naming every place a token can be given when none is found.
     """

@@ -24,7 +24,6 @@ from crds_deliver.manifest import delivery_schema
 DESCRIPTION_PATH = "submission_form/redcat_description.yml"
 DEFAULT_TIMEOUT = 5.0
 MAX_DESCRIPTION_BYTES = 1_000_000
-KNOWN_TYPES = (BOOLEAN, TEXT, CHOICE)
 
 TYPE_WORDS = {BOOLEAN: "true/false", TEXT: "text", CHOICE: "choice"}
 

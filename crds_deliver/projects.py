@@ -21,8 +21,6 @@ USE_CASES: dict[str, tuple[str, ...]] = {
     "roman": ("ops", "test", "dev", "int", "tvac"),
 }
 
-ALL_USE_CASES: tuple[str, ...] = ("ops", "test", "dev", "bit", "cit", "int", "tvac")
-
 
 def server_url(project: str, use_case: str) -> str:
     """The base URL (with trailing slash) of a project's server for a use-case string.

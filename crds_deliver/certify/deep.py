@@ -53,10 +53,6 @@ def _import_crds() -> Any | None:
     return validators, abstract, data_file, log, config
 
 
-def crds_available() -> bool:
-    return _crds() is not None
-
-
 class _Collect(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)

@@ -175,11 +175,6 @@ class Catalog:
                         (sha1sum,))
         return row["name"] if row else None
 
-    def sha1sums(self) -> dict[str, str]:
-        """{name: sha1sum} of every delivered file."""
-        return {r["name"]: r["sha1sum"] for r in self._all(
-            "SELECT name, sha1sum FROM files WHERE state=?", (DELIVERED,))}
-
     def mapping_body(self, name: str) -> dict:
         info = self.file(name)
         if info is None or info["kind"] != "mapping":

@@ -9,7 +9,6 @@ Uploaded data is copied from Werkzeug's spooled temporary file in blocks, never 
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -79,11 +78,6 @@ class IngestArea:
         path.unlink(missing_ok=True)
         (self.partial_dir / name).unlink(missing_ok=True)
         return existed
-
-    def wipe(self) -> None:
-        for path in self.files():
-            path.unlink()
-        shutil.rmtree(self.partial_dir, ignore_errors=True)
 
     def check_size(self, size: int, name: str) -> None:
         if size > self.max_file_size:

@@ -29,7 +29,3 @@ class Stats:
         if name.startswith("_"):
             raise AttributeError(name)
         return self[name]
-
-    def snapshot(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._counts)
