@@ -32,6 +32,18 @@ FAILED_STATES = (State.BAD_FILES, State.FAILED)
 SANDBOX_USER = "sandbox"
 
 
+def delivery_targets(paths: list[Path], commit: bool) -> tuple[list[Path], bool]:
+    """The manifests a delivery command works on, and whether a person can answer questions.
+
+    With --commit every manifest must be inside a git repository: checked before any server
+    is contacted, so a misplaced manifest stops the run before anything is delivered."""
+    found = manifest_paths(paths)
+    if commit:
+        for path in found:
+            repository_of(path)
+    return found, sys.stdin.isatty() and sys.stdout.isatty() and not in_ci()
+
+
 class SandboxPool:
     """Sandbox servers started in this process, one per project, on free ports; their state
     lives under `data` (the sandbox keeps `<data>/<project>/`), so a later
@@ -179,11 +191,7 @@ def apply(
     """Deliver manifests: plan, certify, submit, follow progress, write result records."""
     if sandbox_data is not None and not sandbox:
         raise typer.BadParameter("--sandbox-data needs --sandbox", param_hint="--sandbox-data")
-    found = manifest_paths(paths)
-    if commit:
-        for path in found:
-            repository_of(path)
-    interactive = sys.stdin.isatty() and sys.stdout.isatty() and not in_ci()
+    found, interactive = delivery_targets(paths, commit)
     failures: list[int] = []  # the exit code each failed manifest calls for
     with ExitStack() as stack:
         pool = SandboxPool(sandbox_data or Path(stack.enter_context(

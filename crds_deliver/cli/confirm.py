@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import sys
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -15,15 +14,14 @@ from crds_deliver.cli.app import app
 from crds_deliver.cli.apply import (
     SandboxPool,
     commit_outcome,
+    delivery_targets,
     echo_outcome,
     make_callbacks,
     session_lock,
     user_connection,
 )
-from crds_deliver.cli.common import exit_code, manifest_paths
-from crds_deliver.credentials import in_ci
+from crds_deliver.cli.common import exit_code
 from crds_deliver.errors import CrdsDeliverError, ManifestError
-from crds_deliver.gitops import repository_of
 from crds_deliver.lock import DeliveryLock
 from crds_deliver.manifest import load_manifest
 from crds_deliver.record import Record, State, edited_problem
@@ -32,11 +30,7 @@ from crds_deliver.report import problem_line
 
 def _finish_all(button: str, paths: list[Path], sandbox_data: Path | None, commit: bool,
                 token_file: Path | None, username: str | None, verbose: bool) -> None:
-    found = manifest_paths(paths)
-    if commit:
-        for path in found:
-            repository_of(path)
-    interactive = sys.stdin.isatty() and sys.stdout.isatty() and not in_ci()
+    found, interactive = delivery_targets(paths, commit)
     failures: list[int] = []  # the exit code each failed manifest calls for
     with ExitStack() as stack:
         pool = SandboxPool(sandbox_data) if sandbox_data is not None else None
