@@ -5,7 +5,10 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import Path
 
+import typer
+
 from crds_deliver.errors import UsageError
+from crds_deliver.formhelp import DEFAULT_TIMEOUT
 from crds_deliver.manifest import find_manifests
 
 
@@ -13,6 +16,12 @@ class OutputFormat(str, Enum):
     text = "text"
     json = "json"
     markdown = "markdown"
+
+
+# Options that several commands declare alike (typer reads them as call defaults).
+TIMEOUT_OPTION = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0.1,
+                              help="Seconds to wait for the server.")
+TEXT_OR_JSON_OPTION = typer.Option(OutputFormat.text, "--format", "-f", help="text or json.")
 
 
 def manifest_paths(paths: list[Path]) -> list[Path]:

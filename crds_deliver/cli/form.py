@@ -10,9 +10,8 @@ from pathlib import Path
 import typer
 
 from crds_deliver.cli.app import app
-from crds_deliver.cli.common import OutputFormat
+from crds_deliver.cli.common import TEXT_OR_JSON_OPTION, TIMEOUT_OPTION, OutputFormat
 from crds_deliver.formhelp import (
-    DEFAULT_TIMEOUT,
     TYPE_WORDS,
     FormHelp,
     FormUnavailable,
@@ -63,10 +62,8 @@ def form(
     server: str | None = typer.Option(None, "--server", "-s", help=SERVER_HELP),
     offline: bool = typer.Option(False, "--offline",
                                  help="Do not ask a server: show the bundled form."),
-    timeout: float = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0.1,
-                                  help="Seconds to wait for the server."),
-    output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f",
-                                        help="text or json."),
+    timeout: float = TIMEOUT_OPTION,
+    output: OutputFormat = TEXT_OR_JSON_OPTION,
 ) -> None:
     """Show every field of the submission form: label, type, required, choices, help.
 
@@ -97,10 +94,8 @@ def schema_check(
     server: str = typer.Option(..., "--server", "-s", help="A use-case (ops, test, dev, bit, "
                                "cit, int, tvac) or the server's URL."),
     project: str | None = typer.Option(None, "--project", "-p", help=PROJECT_HELP),
-    timeout: float = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0.1,
-                                  help="Seconds to wait for the server."),
-    output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f",
-                                        help="text or json."),
+    timeout: float = TIMEOUT_OPTION,
+    output: OutputFormat = TEXT_OR_JSON_OPTION,
 ) -> None:
     """Compare a server's live form description with the bundled schema.
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 
 from crds_deliver.cli.app import app
-from crds_deliver.cli.common import OutputFormat
-from crds_deliver.status import DEFAULT_TIMEOUT, Status, collect_status
+from crds_deliver.cli.common import TEXT_OR_JSON_OPTION, TIMEOUT_OPTION, OutputFormat
+from crds_deliver.status import Status, collect_status
 
 
 def _text(status: Status) -> list[str]:
@@ -48,10 +48,8 @@ def status(
                                      "wins over CRDS_SERVER_URL and the manifest."),
     check: bool = typer.Option(True, "--check/--no-check",
                                help="Ask the server for get_server_info."),
-    timeout: float = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0.1,
-                                  help="Seconds to wait for the server."),
-    output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f",
-                                        help="text or json."),
+    timeout: float = TIMEOUT_OPTION,
+    output: OutputFormat = TEXT_OR_JSON_OPTION,
 ) -> None:
     """Show the settings in effect, where each came from, and whether the server answers.
 
