@@ -20,9 +20,9 @@ import yaml
 from crds_deliver.errors import CrdsDeliverError
 from crds_deliver.formspec import BOOLEAN, CHOICE, TEXT, FormField, page_fields, redcat_fields
 from crds_deliver.manifest import delivery_schema
+from crds_deliver.projects import DEFAULT_TIMEOUT
 
 DESCRIPTION_PATH = "submission_form/redcat_description.yml"
-DEFAULT_TIMEOUT = 5.0
 MAX_DESCRIPTION_BYTES = 1_000_000
 
 TYPE_WORDS = {BOOLEAN: "true/false", TEXT: "text", CHOICE: "choice"}

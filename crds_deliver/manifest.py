@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from crds_deliver.formspec import CHOICE, all_fields
 from crds_deliver.problems import Problem
+
+if TYPE_CHECKING:
+    import jsonschema
 
 MAX_MANIFEST_BYTES = 1_000_000
 MAX_DEPTH = 20
@@ -144,6 +146,10 @@ def delivery_schema() -> dict:
 
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
+    """Built on first use: commands that only read manifests' names (history, `new`'s
+    suffixes, `--help`) do not pay for importing jsonschema."""
+    import jsonschema
+
     return jsonschema.Draft202012Validator(delivery_schema())
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 PROJECTS: tuple[str, ...] = ("hst", "jwst", "roman")
 
+# Seconds a quick question to a server (form description, server info) may take.
+DEFAULT_TIMEOUT = 5.0
+
 INSTRUMENTS: dict[str, tuple[str, ...]] = {
     "hst": ("acs", "cos", "nicmos", "stis", "synphot", "wfc3", "wfpc2"),
     "jwst": ("fgs", "miri", "nircam", "niriss", "nirspec", "system"),

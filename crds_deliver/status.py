@@ -23,12 +23,11 @@ from crds_deliver.crds.server import normalise_url, resolve_server
 from crds_deliver.credentials import find_credentials, ini_path
 from crds_deliver.errors import ConfigurationError, ManifestError, UsageError
 from crds_deliver.manifest import Manifest, load_manifest
-from crds_deliver.projects import PROJECTS
+from crds_deliver.projects import DEFAULT_TIMEOUT, PROJECTS
 from crds_deliver.report import problem_line
 
 DEFAULT_PROJECT = "jwst"
 DEFAULT_USE_CASE = "ops"
-DEFAULT_TIMEOUT = 5.0
 
 # Distribution names whose versions matter when a delivery misbehaves; None = not installed.
 PACKAGES = ("astropy", "requests", "jsonschema", "PyYAML", "typer", "crds", "asdf")

@@ -15,6 +15,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: rich's renderer costs more start-up time than `--help` itself.
+    rich_markup_mode=None,
 )
 
 

@@ -10,25 +10,24 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from crds_deliver.apply import Callbacks, Connection, Outcome, deliver, planned_files
 from crds_deliver.cli.app import app
 from crds_deliver.cli.common import exit_code, manifest_paths
-from crds_deliver.crds import Message, RequestEvent, resolve_server
 from crds_deliver.credentials import Credentials, Token, find_credentials, in_ci
 from crds_deliver.errors import CrdsDeliverError, UsageError
 from crds_deliver.gitops import commit_file, record_commit_message, repository_of
 from crds_deliver.lock import DeliveryLock, session_lock_path
-from crds_deliver.manifest import Manifest, load_manifest
-from crds_deliver.plan import Action, make_plan
 from crds_deliver.problems import Severity
-from crds_deliver.record import State, edited_problem
 from crds_deliver.report import problem_line
 
-FAILED_STATES = (State.BAD_FILES, State.FAILED)
+if TYPE_CHECKING:
+    from crds_deliver.apply import Callbacks, Connection, Outcome
+    from crds_deliver.crds import Message, RequestEvent
+    from crds_deliver.manifest import Manifest
+
 SANDBOX_USER = "sandbox"
 
 
@@ -55,6 +54,8 @@ class SandboxPool:
         self._servers: dict[str, Any] = {}
 
     def connection(self, project: str) -> Connection:
+        from crds_deliver.apply import Connection
+
         try:
             from crds_deliver.sandbox import Sandbox  # the sandbox extra is optional
         except ImportError as exc:
@@ -79,6 +80,9 @@ class SandboxPool:
 def user_connection(manifest: Manifest, token_file: Path | None, username: str | None,
                     prompt: Callable[[str], str] | None, callbacks: Callbacks) -> Connection:
     """The manifest's server (CRDS_SERVER_URL overrides) with the user's own credentials."""
+    from crds_deliver.apply import Connection
+    from crds_deliver.crds import resolve_server
+
     choice = resolve_server(manifest.project, manifest.server)
     credentials = find_credentials(token_file=token_file, username=username, prompt=prompt)
     for warning in credentials.warnings:
@@ -91,6 +95,8 @@ def user_connection(manifest: Manifest, token_file: Path | None, username: str |
 def make_callbacks(verbose: bool, interactive: bool) -> Callbacks:
     """Steps as plain lines, server messages prefixed `>> `, -v request lines, and a progress
     bar for uploads when on a terminal."""
+    from crds_deliver.apply import Callbacks
+
     def message(item: Message) -> None:
         for line in (item.text or item.type).splitlines() or [""]:
             typer.echo(f">> {line}")
@@ -146,6 +152,8 @@ def _progress_bar() -> Callable[[str, int, int], None]:
 
 
 def echo_outcome(outcome: Outcome) -> None:
+    from crds_deliver.record import State
+
     typer.echo(f"{outcome.manifest_path}: {outcome.summary}")
     if outcome.state is State.READY:
         typer.echo(f"{outcome.manifest_path}: review the results page, then run "
@@ -189,6 +197,8 @@ def apply(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show every web request."),
 ) -> None:
     """Deliver manifests: plan, certify, submit, follow progress, write result records."""
+    from crds_deliver.record import State
+
     if sandbox_data is not None and not sandbox:
         raise typer.BadParameter("--sandbox-data needs --sandbox", param_hint="--sandbox-data")
     found, interactive = delivery_targets(paths, commit)
@@ -210,7 +220,7 @@ def apply(
                 failures.append(1)
                 continue
             echo_outcome(outcome)
-            if outcome.changed and outcome.state in FAILED_STATES:
+            if outcome.changed and outcome.state in (State.BAD_FILES, State.FAILED):
                 failures.append(1)
             if commit and outcome.changed and outcome.record is not None:
                 commit_outcome(outcome)
@@ -220,6 +230,11 @@ def apply(
 def _apply_one(path: Path, pool: SandboxPool | None, yes: bool, interactive: bool,
                token_file: Path | None, username: str | None, wait: bool,
                verbose: bool) -> Outcome | None:
+    from crds_deliver.apply import Outcome, deliver, planned_files
+    from crds_deliver.manifest import load_manifest
+    from crds_deliver.plan import Action, make_plan
+    from crds_deliver.record import State, edited_problem
+
     loaded = load_manifest(path)
     if loaded.manifest is None:
         for problem in loaded.problems:

@@ -1,4 +1,9 @@
-"""Helpers every command shares: output formats and turning paths into manifests."""
+"""Helpers every command shares: output formats and turning paths into manifests.
+
+Every module of this package is imported to register its command, even for `--help`: each
+imports its heavy dependencies (the library modules that bring astropy, requests, Werkzeug,
+rich) inside the functions that need them, so start-up stays at the cost of typer.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,7 @@ from pathlib import Path
 import typer
 
 from crds_deliver.errors import UsageError
-from crds_deliver.formhelp import DEFAULT_TIMEOUT
-from crds_deliver.manifest import find_manifests
+from crds_deliver.projects import DEFAULT_TIMEOUT
 
 
 class OutputFormat(str, Enum):
@@ -26,6 +30,8 @@ TEXT_OR_JSON_OPTION = typer.Option(OutputFormat.text, "--format", "-f", help="te
 
 def manifest_paths(paths: list[Path]) -> list[Path]:
     """The manifests named by PATH arguments; a missing path is a usage error (exit 2)."""
+    from crds_deliver.manifest import find_manifests
+
     try:
         found = find_manifests(paths)
     except FileNotFoundError as exc:

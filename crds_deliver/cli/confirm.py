@@ -6,10 +6,10 @@ import getpass
 import os
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from crds_deliver.apply import Outcome, finish
 from crds_deliver.cli.app import app
 from crds_deliver.cli.apply import (
     SandboxPool,
@@ -23,13 +23,17 @@ from crds_deliver.cli.apply import (
 from crds_deliver.cli.common import exit_code
 from crds_deliver.errors import CrdsDeliverError, ManifestError
 from crds_deliver.lock import DeliveryLock
-from crds_deliver.manifest import load_manifest
-from crds_deliver.record import Record, State, edited_problem
 from crds_deliver.report import problem_line
+
+if TYPE_CHECKING:
+    from crds_deliver.apply import Outcome
+    from crds_deliver.record import Record
 
 
 def _finish_all(button: str, paths: list[Path], sandbox_data: Path | None, commit: bool,
                 token_file: Path | None, username: str | None, verbose: bool) -> None:
+    from crds_deliver.record import Record, State
+
     found, interactive = delivery_targets(paths, commit)
     failures: list[int] = []  # the exit code each failed manifest calls for
     with ExitStack() as stack:
@@ -57,6 +61,10 @@ def _finish_all(button: str, paths: list[Path], sandbox_data: Path | None, commi
 def _finish_one(button: str, path: Path, record: Record | None, pool: SandboxPool | None,
                 token_file: Path | None, username: str | None, interactive: bool,
                 verbose: bool) -> Outcome:
+    from crds_deliver.apply import finish
+    from crds_deliver.manifest import load_manifest
+    from crds_deliver.record import edited_problem
+
     loaded = load_manifest(path)
     if loaded.manifest is None:
         raise ManifestError("; ".join(problem_line(p) for p in loaded.problems))

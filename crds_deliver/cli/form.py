@@ -6,25 +6,21 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from crds_deliver.cli.app import app
 from crds_deliver.cli.common import TEXT_OR_JSON_OPTION, TIMEOUT_OPTION, OutputFormat
-from crds_deliver.formhelp import (
-    TYPE_WORDS,
-    FormHelp,
-    FormUnavailable,
-    fetch_description,
-    form_help,
-    schema_drift,
-)
 from crds_deliver.formspec import CHOICE, YES_NO_NA, FormField
 from crds_deliver.scaffold import REPO_SCHEMA, export_schema
-from crds_deliver.status import resolve_project, resolve_server_setting
+
+if TYPE_CHECKING:
+    from crds_deliver.formhelp import FormHelp
 
 schema_app = typer.Typer(help="The manifest schema: compare it with a server's live form, or "
-                              "export it for editors.", no_args_is_help=True)
+                              "export it for editors.", no_args_is_help=True,
+                         rich_markup_mode=None)
 app.add_typer(schema_app, name="schema")
 
 PROJECT_HELP = "hst, jwst or roman (default: CRDS_OBSERVATORY, else jwst)."
@@ -33,6 +29,8 @@ SERVER_HELP = ("A use-case (ops, test, dev, bit, cit, int, tvac) or a URL (defau
 
 
 def _field_lines(spec: FormField) -> list[str]:
+    from crds_deliver.formhelp import TYPE_WORDS
+
     kind = TYPE_WORDS.get(spec.type, spec.type)
     head = f"{spec.key}  ({'required' if spec.required else 'optional'}, {kind})"
     lines = [head]
@@ -70,6 +68,9 @@ def form(
     From the server's live form description when it answers, else from the bundled knowledge;
     the first line says which.
     """
+    from crds_deliver.formhelp import form_help
+    from crds_deliver.status import resolve_project, resolve_server_setting
+
     if output is OutputFormat.markdown:
         raise typer.BadParameter("form writes text or json", param_hint="--format")
     project_setting = resolve_project(project, None, os.environ)
@@ -101,6 +102,9 @@ def schema_check(
 
     Exit 0 when they are in step, 1 on any drift (or when the server does not answer).
     """
+    from crds_deliver.formhelp import FormUnavailable, fetch_description, schema_drift
+    from crds_deliver.status import resolve_project, resolve_server_setting
+
     if output is OutputFormat.markdown:
         raise typer.BadParameter("schema check writes text or json", param_hint="--format")
     project_setting = resolve_project(project, None, os.environ)

@@ -7,16 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import typer
-import yaml
 
 from crds_deliver.cli.app import app
 from crds_deliver.cli.common import OutputFormat
-from crds_deliver.manifest import RESULT_SUFFIXES
 
 COLUMNS = ("date", "manifest", "project", "instrument", "files", "official", "state", "context")
 
 
 def _records(paths: list[Path]) -> list[Path]:
+    from crds_deliver.manifest import RESULT_SUFFIXES
+
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -33,6 +33,8 @@ def _records(paths: list[Path]) -> list[Path]:
 
 
 def _row(path: Path, base: Path) -> dict[str, Any]:
+    import yaml
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:

@@ -9,7 +9,6 @@ from pathlib import Path
 import typer
 
 from crds_deliver.cli.app import app
-from crds_deliver.crds.server import normalise_url
 from crds_deliver.errors import ConfigurationError, UsageError
 from crds_deliver.formspec import BOOLEAN, CHOICE, DESCRIPTION_RE, FormField, all_fields
 from crds_deliver.manifest import load_manifest
@@ -79,6 +78,8 @@ def new(
     Defaults filled, required fields marked, a schema line for editors; asks for the required
     fields on a terminal. Never overwrites a file (exit 1).
     """
+    from crds_deliver.crds.server import normalise_url
+
     project, instrument = pick_project(project, instrument)
     if server.startswith(("http://", "https://")):
         try:

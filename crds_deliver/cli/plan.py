@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -11,12 +12,16 @@ from crds_deliver import ci
 from crds_deliver.cli.app import app
 from crds_deliver.cli.common import OutputFormat, manifest_paths
 from crds_deliver.errors import ManifestError
-from crds_deliver.plan import ManifestPlan, make_plan, pin_manifest
 from crds_deliver.report import plans_json, plans_markdown, plans_text
+
+if TYPE_CHECKING:
+    from crds_deliver.plan import ManifestPlan
 
 
 def _plan_with_progress(path: Path) -> ManifestPlan:
     """Rich progress bars on stderr while hashing, only for a person watching a terminal."""
+    from crds_deliver.plan import make_plan
+
     if not sys.stderr.isatty():
         return make_plan(path)
     from rich.console import Console
@@ -48,6 +53,8 @@ def plan(
 
     Exit 1 when any manifest has errors (apply would refuse it).
     """
+    from crds_deliver.plan import pin_manifest
+
     plans = []
     for path in manifest_paths(paths):
         planned = _plan_with_progress(path)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from crds_deliver.cli.app import app
 from crds_deliver.cli.common import TEXT_OR_JSON_OPTION, TIMEOUT_OPTION, OutputFormat
-from crds_deliver.status import Status, collect_status
+
+if TYPE_CHECKING:
+    from crds_deliver.status import Status
 
 
 def _text(status: Status) -> list[str]:
@@ -56,6 +59,8 @@ def status(
     Tool version, project, server URL, token source (never the token), user name, the server's
     contexts, Python and package versions. Exit 1 when the server does not answer.
     """
+    from crds_deliver.status import collect_status
+
     if output is OutputFormat.markdown:
         raise typer.BadParameter("status writes text or json", param_hint="--format")
     result = collect_status(project=project, server=server, manifest_path=manifest,

@@ -10,9 +10,7 @@ import typer
 from crds_deliver import ci
 from crds_deliver.cli.app import app
 from crds_deliver.cli.common import OutputFormat, manifest_paths
-from crds_deliver.manifest import load_manifest
 from crds_deliver.problems import has_errors
-from crds_deliver.record import problems_with_record
 from crds_deliver.report import problem_line, problems_json, summary_line
 
 
@@ -25,6 +23,9 @@ def validate(
         None, "--codequality", metavar="FILE", help=ci.CODEQUALITY_HELP),
 ) -> None:
     """Check manifests against the submission-form schema, offline. Exit 1 on any problem."""
+    from crds_deliver.manifest import load_manifest
+    from crds_deliver.record import problems_with_record
+
     if output is OutputFormat.markdown:
         raise typer.BadParameter("validate writes text or json", param_hint="--format")
     results = {str(p): problems_with_record(load_manifest(p)) for p in manifest_paths(paths)}
