@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from crds_deliver.conformance import Check, compile_schema
 from crds_deliver.formspec import CHOICE, all_fields
 from crds_deliver.problems import Problem
 
@@ -39,6 +40,7 @@ FieldPath = tuple  # of str keys and int list indices
 TOKEN_LIKE = re.compile(r"^\s*[0-9a-fA-F]{32}\s*$")
 # libyaml's parser is several times faster and gives the same nodes and marks.
 _COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR_TAG = "tag:yaml.org,2002:str"
 
 # The tags plain YAML resolves to; anything else (!!python/..., custom tags) is refused.
 _PLAIN_TAGS = frozenset("tag:yaml.org,2002:" + name for name in (
@@ -145,6 +147,12 @@ def delivery_schema() -> dict:
 
 
 @lru_cache(maxsize=1)
+def _conforms() -> Check:
+    """The yes-or-no schema check (see conformance.py): jsonschema explains only a no."""
+    return compile_schema(delivery_schema())
+
+
+@lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
     """Built on first use: commands that only read manifests' names (history, `new`'s
     suffixes, `--help`) do not pay for importing jsonschema."""
@@ -162,6 +170,9 @@ class _Tree:
         self.problems: list[Problem] = []
         self._seen: set[int] = set()
         self._constructor = yaml.SafeLoader("")
+        # The scalar constructors by tag, called directly: construct_object's bookkeeping
+        # (recursion guards, object cache) is for collections, which build() makes itself.
+        self._scalars = self._constructor.yaml_constructors
 
     def problem(self, message: str, mark: yaml.Mark | None, path: FieldPath = ()) -> None:
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -214,7 +225,12 @@ class _Tree:
 
     def _scalar(self, node: yaml.ScalarNode, path: FieldPath) -> Any:
         try:
-            value = self._constructor.construct_object(node, deep=True)
+            if node.tag == _STR_TAG:
+                value = node.value
+            elif node.tag in self._scalars:
+                value = self._scalars[node.tag](self._constructor, node)
+            else:  # the merge tag on a value: construct_object says why it cannot be one
+                value = self._constructor.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
             self.problem(f"unreadable value: {exc.problem or exc}", node.start_mark, path)
             return None
@@ -273,6 +289,8 @@ _TYPE_WORDS = {"boolean": "a boolean (true or false)", "string": "text",
 
 def _schema_problems(data: dict, tree: _Tree) -> Iterator[Problem]:
     """Every schema violation as a located, plain-words Problem (one per fault, not per rule)."""
+    if _conforms()(data):
+        return
     for error in _validator().iter_errors(data):
         path = tuple(error.absolute_path)
         name = field_name(path)
@@ -318,18 +336,23 @@ def _located(tree: _Tree, path: FieldPath, message: str, key: bool = False) -> P
     return Problem(tree.file, message, line, col, field_name(path) if path else None)
 
 
+@lru_cache(maxsize=8)
+def _choice_spellings(project: str) -> dict[str, dict[str, object]]:
+    """Per choice field, each choice by its lower-case spelling (built once per project)."""
+    return {spec.key: {str(c).lower(): c for c in spec.choices}
+            for spec in all_fields(project) if spec.type == CHOICE}
+
+
 def _normalise_form(form: dict[str, Any], project: str) -> dict[str, Any]:
     """Spell every value as the server expects: choices in their own case, Yes/No for booleans."""
-    specs = {f.key: f for f in all_fields(project)}
+    spellings = _choice_spellings(project)
     normal: dict[str, Any] = {}
     for key, value in form.items():
-        spec = specs[key]
-        if spec.type == CHOICE:
+        choices = spellings.get(key)
+        if choices is not None:
             if isinstance(value, bool):
                 value = "Yes" if value else "No"
-            for choice in spec.choices:
-                if str(choice).lower() == str(value).strip().lower():
-                    value = choice
+            value = choices.get(str(value).strip().lower(), value)
         normal[key] = value
     return normal
 
