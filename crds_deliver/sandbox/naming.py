@@ -8,6 +8,7 @@ serials need not be consecutive across families, as on the real server.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 
@@ -46,3 +47,33 @@ def reference_stem(project: str, instrument: str, filekind: str) -> str:
 def extension(filename: str) -> str:
     """The extension without the dot ('fits', 'asdf', 'r0h'...)."""
     return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+
+
+# CDBS instrument characters of HST unique names (crds.hst.siname), the 9th character.
+HST_ID_CHARS = {"acs": "j", "stis": "o", "nicmos": "n", "wfpc2": "u", "wfc3": "i", "cos": "l",
+                "synphot": "m"}
+_BASE36_YEAR = "abcdefghijklmnopqrstuvwxyz0123456789"  # 'a' = 1990, wraps after 2025
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def cdbs_timestamp(when: dt.datetime) -> str:
+    """The 8-character time part of an enhanced CDBS-style name (crds uniqname's scheme):
+    year, month, day in base 36, hour and minute in decimal, seconds in 2 s steps."""
+    half = when.second // 2
+    second = chr(ord("0") + half) if half < 10 else chr(ord("a") + half - 10)
+    return (_BASE36_YEAR[(when.year - 1990) % 36] + _BASE36[when.month] + _BASE36[when.day]
+            + f"{when.hour:02d}{when.minute:02d}" + second)
+
+
+def cdbs_name(instrument: str, suffix: str, ext: str, when: dt.datetime) -> str:
+    """An HST unique name such as 'abu0020ki_bia.fits' for a time, instrument and suffix."""
+    return f"{cdbs_timestamp(when)}{HST_ID_CHARS[instrument.lower()]}_{suffix}{ext}"
+
+
+def next_cdbs_name(instrument: str, suffix: str, ext: str, when: dt.datetime,
+                   taken: Iterable[str]) -> str:
+    """The first CDBS-style name from `when` on (2 s steps) that is not taken."""
+    used = set(taken)
+    while (name := cdbs_name(instrument, suffix, ext, when)) in used:
+        when += dt.timedelta(seconds=2)
+    return name

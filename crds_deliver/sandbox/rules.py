@@ -1,6 +1,13 @@
-"""The sandbox's rules: the seeded first context, new rmaps for submissions, new contexts on
-confirm. Each mapping is written both as a catalog row (structure, sha1sum, size) and as a
-real CRDS mapping file under `<data>/mappings/<obs>/`, which the server hands out to clients.
+"""The sandbox's rules: the first context (bundled seed or a CRDS cache), pending rmaps of
+submissions, and new contexts on confirm.
+
+Mapping files on disk under `<data>/mappings/<obs>/` are the truth about rules (the server
+hands them out as they are); the catalog records each with its sha1sum, size and a small
+structure. Placing files uses the same engine as `plan` (crds_deliver.rules), so the
+sandbox's outcome and plan's prediction cannot disagree by construction of two engines.
+Serials: a pending submission's rmap is named from the confirmed files only; confirm names
+the new rmaps, imaps and pmap afresh (next free serial), so only confirmed submissions use
+serials up, as on the real server.
 """
 
 from __future__ import annotations
@@ -8,14 +15,17 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from crds_deliver.sandbox import mappings, naming
-from crds_deliver.sandbox.catalog import DELIVERED, SUBMITTED, Catalog
+from crds_deliver.rules.context import LoadedContext
+from crds_deliver.rules.mapfile import MappingFile, dict_selector_text, read_mapping, render
+from crds_deliver.rules.rmap import Rmap
+from crds_deliver.sandbox import naming, seed
+from crds_deliver.sandbox.catalog import Catalog
 
-_EXT = {"hst": ".fits", "jwst": ".fits", "roman": ".asdf"}
+Item = tuple[tuple[str, ...], str, str]  # (match values, useafter, reference name)
 
 
 class Rules:
-    """Creates and changes mapping files; the catalog holds the truth about which exist."""
+    """Reads and writes the sandbox's mapping files; the catalog says which exist."""
 
     def __init__(self, catalog: Catalog, mapping_dir: Path) -> None:
         self.catalog = catalog
@@ -26,137 +36,122 @@ class Rules:
     def path(self, name: str) -> Path:
         return self.mapping_dir / name
 
-    def _text(self, name: str, body: dict, derived_from: str) -> str:
-        if name.endswith(".pmap"):
-            return mappings.pmap_text(self.project, name, body["imaps"], derived_from)
-        if name.endswith(".imap"):
-            return mappings.imap_text(self.project, name, body["instrument"], body["rmaps"],
-                                      derived_from)
-        entries = [mappings.Entry.from_list(e) for e in body["entries"]]
-        return mappings.rmap_text(self.project, name, body["instrument"], body["filekind"],
-                                  entries, derived_from, body["file_ext"])
-
-    def write(self, name: str, body: dict, derived_from: str, *, state: str = DELIVERED,
-              submission_id: str = "", replace: bool = False) -> None:
-        """Render `name` to disk and record it (or, with replace, update its record)."""
-        text = self._text(name, body, derived_from)
+    def write(self, name: str, text: str, body: dict) -> None:
+        """Write mapping `name` to disk and record it as delivered."""
         data = text.encode("utf-8")
         tmp = self.path(name).with_suffix(".tmp")
         tmp.write_bytes(data)
         tmp.replace(self.path(name))
-        fields = dict(sha1sum=hashlib.sha1(data).hexdigest(), size=len(data), body=body)
-        if replace:
-            self.catalog.update_file(name, **fields)
-        else:
-            self.catalog.add_file(name, "mapping", instrument=body.get("instrument", ""),
-                                  filekind=body.get("filekind", ""), state=state,
-                                  submission_id=submission_id, **fields)
+        self.catalog.add_file(name, "mapping", instrument=body.get("instrument", ""),
+                              filekind=body.get("filekind", ""),
+                              sha1sum=hashlib.sha1(data).hexdigest(), size=len(data),
+                              body=body)
 
-    def seed(self) -> None:
-        """Create the first context (empty rmaps for the seeded types) unless one exists."""
+    def seed(self, references_dir: Path) -> None:
+        """Create the bundled first context unless the sandbox has one."""
         if self.catalog.edit_context:
             return
-        obs = self.project
-        imaps = {}
         with self.catalog.transaction():
-            for instrument, kinds in mappings.SEED_TYPES[obs].items():
-                rmaps = {}
-                for kind in kinds:
-                    rmap = f"{obs}_{instrument}_{kind}_0001.rmap"
-                    self.write(rmap, {"instrument": instrument, "filekind": kind,
-                                      "entries": [], "file_ext": _EXT[obs]}, "sandbox seed")
-                    rmaps[kind] = rmap
-                imaps[instrument] = f"{obs}_{instrument}_0001.imap"
-                self.write(imaps[instrument], {"instrument": instrument, "rmaps": rmaps},
-                           "sandbox seed")
-            pmap = f"{obs}_0001.pmap"
-            self.write(pmap, {"imaps": imaps}, "sandbox seed")
+            for item in seed.seed_files(self.project):
+                if item.body is None:
+                    (references_dir / item.name).write_bytes(item.data)
+                    self.catalog.add_file(item.name, "reference", instrument=item.instrument,
+                                          filekind=item.filekind, sha1sum=item.sha1,
+                                          size=len(item.data), description="sandbox seed")
+                    continue
+                self.path(item.name).write_bytes(item.data)
+                self.catalog.add_file(item.name, "mapping", instrument=item.instrument,
+                                      filekind=item.filekind, sha1sum=item.sha1,
+                                      size=len(item.data), body=item.body)
+            pmap = seed.seed_files(self.project)[-1].name
             self.catalog.add_context(pmap, "sandbox seed context")
             self.catalog.set_meta("operational_context", pmap)
 
+    # --- reading --------------------------------------------------------------------------
+
+    def mapping(self, name: str) -> MappingFile:
+        return read_mapping(self.path(name))
+
+    def context(self, pmap: str, wanted: set[tuple[str, str]]) -> LoadedContext:
+        """`pmap` with its imaps and the rmaps of the (instrument, filekind) pairs wanted."""
+        mappings = {pmap: self.mapping(pmap)}
+        loaded = LoadedContext(self.project, pmap, mappings)
+        for instrument, kind in wanted:
+            imap = loaded.imap_for(instrument)
+            if imap is None:
+                continue
+            mappings.setdefault(imap, self.mapping(imap))
+            rmap = loaded.rmap_for(instrument, kind)
+            if rmap is not None:
+                mappings.setdefault(rmap, self.mapping(rmap))
+        return loaded
+
     def rmap_of(self, context: str, instrument: str, filekind: str) -> str | None:
-        imap = self.catalog.mapping_body(context)["imaps"].get(instrument)
-        if imap is None:
-            return None
-        return self.catalog.mapping_body(imap)["rmaps"].get(filekind)
+        return self.context(context, {(instrument, filekind)}).rmap_for(instrument, filekind)
 
-    def derive_rmap(self, old_rmap: str, added: list[mappings.Entry],
-                    submission_id: str) -> str:
-        """Write a pending rmap = `old_rmap` plus `added`, under the next free rmap name."""
-        body = self.catalog.mapping_body(old_rmap)
+    def _taken(self) -> list[str]:
+        return self.catalog.all_names()
+
+    # --- submissions and confirm ----------------------------------------------------------
+
+    def pending_rmap(self, old_rmap: str, items: list[Item]) -> tuple[str, str]:
+        """(name, text) of `old_rmap` with `items` inserted; nothing is recorded (a pending
+        rmap uses no serial: confirm names it again)."""
+        rmap = Rmap.from_mapping(self.mapping(old_rmap))
+        new, _done = rmap.insert(items)
         stem, ext = naming.family(old_rmap) or (old_rmap.rsplit(".", 1)[0], "rmap")
-        new = naming.next_name(stem, ext, self.catalog.all_names())
-        entries = mappings.merge([mappings.Entry.from_list(e) for e in body["entries"]], added)
-        self.write(new, dict(body, entries=[e.to_list() for e in entries]), old_rmap,
-                   state=SUBMITTED, submission_id=submission_id)
-        return new
+        name = naming.next_name(stem, ext, self._taken())
+        return name, new.text(name, old_rmap)
 
-    def new_rmap(self, instrument: str, filekind: str, file_ext: str, added: list[mappings.Entry],
-                 submission_id: str) -> str:
-        """Write a pending rmap for a reference type the context has no rules for yet."""
-        stem = naming.reference_stem(self.project, instrument, filekind)
-        name = naming.next_name(stem, "rmap", self.catalog.all_names())
-        self.write(name, {"instrument": instrument, "filekind": filekind,
-                          "entries": [e.to_list() for e in added], "file_ext": file_ext},
-                   "new reference type", state=SUBMITTED, submission_id=submission_id)
-        return name
+    def commit(self, changes: dict[str, list[Item]], description: str
+               ) -> tuple[str, dict[str, str]]:
+        """Insert each rmap's items into the current edit context: new rmaps, imaps and pmap
+        under the next free serials, edit and operational context moved to the new pmap.
 
-    def commit(self, rmaps: dict[str, dict], description: str) -> tuple[str, dict[str, str]]:
-        """Make the pending rmaps of a submission part of a new edit context.
-
-        `rmaps` maps each new rmap name to {"derived_from" (None for a new type), "added"}. An
-        rmap whose parent is no longer in the edit context (another delivery changed it
-        meanwhile) is rebuilt on the current one, as the real server regenerates rules against
-        the current edit context. Returns the new pmap and {old mapping: new mapping} for the
-        pmap, imaps and rmaps that replace an older one.
+        `changes` maps the rmap each file was placed in (in the derive-from context) to its
+        items; the rmap of the same type in the current edit context receives them, so a
+        delivery confirmed after another one builds on it, as the real server regenerates
+        rules against its current edit context. Returns the new pmap and {old: new} names.
         """
         obs = self.project
         with self.catalog.transaction():
             edit = self.catalog.edit_context
+            pmap_file = self.mapping(edit)
+            imaps = pmap_file.children()
             renamed: dict[str, str] = {}
-            imaps = dict(self.catalog.mapping_body(edit)["imaps"])
-            new_imaps: dict[str, str] = {}  # instrument -> imap written by this commit
-            for new_rmap, info in sorted(rmaps.items()):
-                body = self.catalog.mapping_body(new_rmap)
-                instrument, kind = body["instrument"], body["filekind"]
-                current = self.rmap_of(edit, instrument, kind) or info["derived_from"]
-                if current != info["derived_from"]:
-                    new_rmap = self._rebase(new_rmap, body, current, info["added"])
-                else:
-                    self.catalog.update_file(new_rmap, state=DELIVERED)
-                if current:
-                    renamed[current] = new_rmap
-                old_imap = imaps.get(instrument)
-                base_imap = new_imaps.get(instrument, old_imap)  # this commit's imap, if any
-                imap_body = (self.catalog.mapping_body(base_imap) if base_imap
-                             else {"instrument": instrument, "rmaps": {}})
-                imap_body = dict(imap_body, rmaps=dict(imap_body["rmaps"], **{kind: new_rmap}))
-                if instrument in new_imaps:
-                    self.write(new_imaps[instrument], imap_body, old_imap or "new instrument",
-                               replace=True)
-                    continue
-                imap_name = naming.next_name(f"{obs}_{instrument}", "imap",
-                                             self.catalog.all_names())
-                self.write(imap_name, imap_body, old_imap or "new instrument")
-                if old_imap:
-                    renamed[old_imap] = imap_name
-                new_imaps[instrument] = imap_name
-            pmap = naming.next_name(obs, "pmap", self.catalog.all_names())
-            self.write(pmap, {"imaps": {**imaps, **new_imaps}}, edit)
+            new_rmaps: dict[str, dict[str, str]] = {}  # instrument -> {kind: new rmap}
+            for placed_in, items in sorted(changes.items()):
+                instrument = self.catalog.file(placed_in)["instrument"]
+                kind = self.catalog.file(placed_in)["filekind"]
+                current = self.rmap_of(edit, instrument, kind) or placed_in
+                rmap, _done = Rmap.from_mapping(self.mapping(current)).insert(items)
+                stem, ext = naming.family(current) or (current.rsplit(".", 1)[0], "rmap")
+                name = naming.next_name(stem, ext, self._taken())
+                self.write(name, rmap.text(name, current), seed.rmap_body(instrument, kind, rmap))
+                renamed[current] = name
+                new_rmaps.setdefault(instrument, {})[kind] = name
+            for instrument, kinds in sorted(new_rmaps.items()):
+                old_imap = imaps[instrument]
+                imap_file = self.mapping(old_imap)
+                rmaps = dict(imap_file.children(), **kinds)
+                name = naming.next_name(f"{obs}_{instrument}", "imap", self._taken())
+                self.write(name, _with_children(imap_file, name, old_imap, rmaps),
+                           {"instrument": instrument, "rmaps": rmaps})
+                renamed[old_imap] = imaps[instrument] = name
+            pmap = naming.next_name(obs, "pmap", self._taken())
+            self.write(pmap, _with_children(pmap_file, pmap, edit, imaps), {"imaps": imaps})
             renamed[edit] = pmap
             self.catalog.add_context(pmap, description)
+            self.catalog.set_meta("operational_context", pmap)
         return pmap, renamed
 
-    def _rebase(self, pending: str, body: dict, current: str, added: list) -> str:
-        """Replace a pending rmap whose parent went stale by a new one on `current`.
 
-        The new rmap takes the next free serial, so rule serials keep growing with history.
-        """
-        base = [mappings.Entry.from_list(e) for e in self.catalog.mapping_body(current)["entries"]]
-        entries = mappings.merge(base, [mappings.Entry.from_list(e) for e in added])
-        self.catalog.delete_file(pending)
-        self.path(pending).unlink(missing_ok=True)
-        stem, ext = naming.family(pending) or (pending.rsplit(".", 1)[0], "rmap")
-        rebased = naming.next_name(stem, ext, self.catalog.all_names() + [pending])
-        self.write(rebased, dict(body, entries=[e.to_list() for e in entries]), current)
-        return rebased
+def _with_children(old: MappingFile, name: str, derived_from: str,
+                   children: dict[str, str]) -> str:
+    """A pmap or imap like `old` (same header, 'N/A' entries kept) with new children."""
+    assert isinstance(old.selector, dict)
+    entries = {str(key).lower(): str(value) for key, value in old.selector.items()}
+    entries.update(children)
+    header = dict(old.header, name=name, derived_from=derived_from)
+    header.pop("sha1sum", None)
+    return render(header, dict_selector_text(entries))

@@ -75,7 +75,8 @@ class Sandbox:
         project_dir.mkdir(parents=True, exist_ok=True)
         self.catalog = Catalog(project_dir / "catalog.sqlite3", project)
         rules = Rules(self.catalog, project_dir / "mappings")
-        rules.seed()
+        (project_dir / "references").mkdir(exist_ok=True)
+        rules.seed(project_dir / "references")
         processor = Processor(self.catalog, rules, self.settings, self.faults, project_dir,
                               lambda: self.url)
         users = dict(self.settings.extra_users)

@@ -10,6 +10,7 @@ them. Input errors are "trapped": an error page and no `done`, like the real ser
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import html
 import shutil
@@ -19,11 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from crds_deliver.certify._reftypes import REFTYPES
 from crds_deliver.problems import Severity
-from crds_deliver.sandbox import mappings, naming
+from crds_deliver.rules.predict import DeliveredFile, Prediction, predict
+from crds_deliver.sandbox import naming
 from crds_deliver.sandbox.catalog import DELIVERED, SUBMITTED, Catalog
 from crds_deliver.sandbox.faults import Faults
-from crds_deliver.sandbox.fileinfo import placement
 from crds_deliver.sandbox.ingest import IngestArea
 from crds_deliver.sandbox.rules import Rules
 from crds_deliver.sandbox.sessions import Session
@@ -87,13 +89,16 @@ class Processor:
 
     # --- channel --------------------------------------------------------------------------
 
-    def _log(self, session: Session, text: str) -> None:
+    def _log(self, session: Session, text: str, kind: str = "log_message") -> None:
+        """Push a message: `log_message` (info), or `error` / `warning`, which the crds
+        client's monitor counts as its own errors and warnings."""
         key = session.jpoll_key
         if key is None:
             return
         if self.catalog.channel_aborted(key):
             raise _Aborted(ABORT_MESSAGE)
-        self.catalog.push_message(key, "log_message", html.escape(text))
+        self.catalog.push_message(key, kind if kind in ("error", "warning") else "log_message",
+                                  html.escape(text))
 
     def _done(self, session: Session, status: int, result_id: str) -> None:
         if session.jpoll_key:
@@ -150,7 +155,7 @@ class Processor:
             shutil.move(str(path), stage / path.name)
         record = {"kind": kind, "project": self.project, "instrument": session.instrument,
                   "context": context, "values": values, "files": [], "rmaps": {},
-                  "diffs": [], "new_rmaps": [], "replaced": [], "error": ""}
+                  "diffs": [], "replaced": [], "error": ""}
         try:
             state = self._process(session, sid, stage, record, sums)
         except _Aborted as exc:
@@ -175,74 +180,81 @@ class Processor:
         self._log(session, f"Processing {record['kind']} submission of {len(sums)} file(s) "
                            f"by '{session.user}' relative to '{record['context']}'.")
         time.sleep(self.settings.processing_delay)
-        placed: dict[str, list[tuple[dict, mappings.Entry]]] = {}
-        errors = 0
         for path in sorted(stage.iterdir()):
-            info, rmap = self._check(session, path, sums[path.name], record["context"])
-            record["files"].append(info)
-            has_error = info["status"] == "ERRORS"
-            errors += has_error
-            instrument, reftype = info["instrument"], info["filekind"]
-            if not has_error:
-                match, useafter = placement(path, self.project)
-                slot = rmap or f"{instrument}/{reftype}"  # no rmap yet: a new reference type
-                placed.setdefault(slot, []).append(
-                    (info, mappings.Entry(match, useafter, path.name)))
+            record["files"].append(self._check(session, path, sums[path.name]))
+        certified = {info["uploaded"]: info for info in record["files"]
+                     if info["status"] != "ERRORS"}
+        prediction = self._place(record["context"], stage, list(certified.values()))
+        for key, reason in prediction.unplaced.items():
+            self._finding(session, certified[key], f"cannot be placed in the rules: {reason}")
+        for key, _other, text in prediction.conflicts:
+            # crds' rmap insertion logs this as an error; the sandbox warns (the later file
+            # wins, as in CRDS) so rehearsals of such deliveries still reach READY, and
+            # `plan` refuses them before they get here.
+            info = certified[key]
+            info["findings"].append(["warning", text])
+            info["status"] = "Warnings" if info["status"] == "OK" else info["status"]
+            self._log(session, f"WARNING: {key}: {text}", "warning")
         forced = self.faults.take_outcome()
         if forced == FAIL:
             raise RuntimeError("processing failed (fault injected)")
+        errors = sum(info["status"] == "ERRORS" for info in record["files"])
         if errors or forced == BAD_FILES:
             self._log(session, f"Submission has {errors} file(s) with certify errors: "
-                               "BAD FILES; cancel it and deliver corrected files.")
+                               "BAD FILES; cancel it and deliver corrected files.", "error")
             return BAD_FILES
+        changes: dict[str, list] = {}
         with self.catalog.transaction():
-            for old_rmap, items in sorted(placed.items()):
-                added = []
-                for info, entry in items:
-                    new_name = self._name(info, values["auto_rename"])
-                    if info["uploaded"] != new_name:
-                        (stage / info["uploaded"]).rename(stage / new_name)
-                    info["new"] = new_name
-                    self.catalog.add_file(
-                        new_name, "reference", instrument=info["instrument"],
-                        filekind=info["filekind"], sha1sum=info["sha1sum"], size=info["size"],
-                        uploaded_as=info["uploaded"], state=SUBMITTED, submission_id=sid,
-                        change_level=values.get("change_level", ""),
-                        description=values.get("description", ""))
-                    added.append(mappings.Entry(entry.match, entry.useafter, new_name))
-                if not old_rmap.endswith(".rmap"):
-                    first = items[0][0]
-                    new_rmap = self.rules.new_rmap(
-                        first["instrument"], first["filekind"],
-                        "." + naming.extension(first["uploaded"]), added, sid)
-                    record["rmaps"][new_rmap] = {"derived_from": None,
-                                                 "added": [e.to_list() for e in added]}
-                    record["new_rmaps"].append(new_rmap)
-                    continue
-                old_entries = [mappings.Entry.from_list(e)
-                               for e in self.catalog.mapping_body(old_rmap)["entries"]]
-                for gone, new_name in mappings.replaced(old_entries, added):
-                    record["replaced"].append([gone, new_name])
-                new_rmap = self.rules.derive_rmap(old_rmap, added, sid)
-                record["rmaps"][new_rmap] = {"derived_from": old_rmap,
-                                             "added": [e.to_list() for e in added]}
-                record["diffs"].append([old_rmap, new_rmap])
+            for key, placed in sorted(prediction.placements.items()):
+                info = certified[key]
+                new_name = self._name(info, values["auto_rename"])
+                # Via a temporary name: one file's new name may be another's uploaded one.
+                (stage / info["uploaded"]).rename(stage / f".{new_name}.renaming")
+                info["new"] = new_name
+                info["rules"] = placed.to_dict()
+                self.catalog.add_file(
+                    new_name, "reference", instrument=info["instrument"],
+                    filekind=info["filekind"], sha1sum=info["sha1sum"], size=info["size"],
+                    uploaded_as=info["uploaded"], state=SUBMITTED, submission_id=sid,
+                    change_level=values.get("change_level", ""),
+                    description=values.get("description", ""))
+                changes.setdefault(placed.rmap, []).append(
+                    [list(placed.match.values()), placed.useafter, new_name])
+                if placed.replaces:
+                    record["replaced"].append([placed.replaces, new_name])
+        for info in certified.values():
+            (stage / f".{info['new']}.renaming").rename(stage / info["new"])
+        for old_rmap, items in sorted(changes.items()):
+            pending, _text = self.rules.pending_rmap(
+                old_rmap, [(tuple(m), date, name) for m, date, name in items])
+            record["rmaps"][old_rmap] = items
+            record["diffs"].append([old_rmap, pending])
         for info in record["files"]:
             if info["uploaded"] != info["new"]:
                 self._log(session, f"Renamed '{info['uploaded']}' --> '{info['new']}'")
         for old_rmap, new_rmap in record["diffs"]:
             self._log(session, f"Generated new rules '{new_rmap}' from '{old_rmap}'")
-        for new_rmap in record["new_rmaps"]:
-            self._log(session, f"Generated new rules '{new_rmap}' for a new reference type")
         for gone, new_name in record["replaced"]:
-            self._log(session, f"WARNING: '{new_name}' replaces '{gone}' (same match values "
-                               "and USEAFTER)")
+            self._log(session, f"'{new_name}' replaces '{gone}' (same match values and "
+                               "USEAFTER)")
         self._log(session, "Submission is READY for confirmation or cancellation.")
         return READY
 
-    def _check(self, session: Session, path: Path, sha1sum: str, context: str
-               ) -> tuple[dict, str | None]:
-        """Certify one file; returns its results-page record and its rmap in `context`."""
+    def _place(self, context: str, stage: Path, infos: list[dict]) -> Prediction:
+        """Where each certified file goes in `context`: the engine `plan` predicts with."""
+        wanted = {(i["instrument"], i["filekind"]) for i in infos}
+        return predict(self.rules.context(context, wanted),
+                       [DeliveredFile(i["uploaded"], stage / i["uploaded"], i["instrument"],
+                                      i["filekind"]) for i in infos])
+
+    def _finding(self, session: Session, info: dict, message: str) -> None:
+        """Add an error to a file's results, and say it on the channel as an error."""
+        info["findings"].append(["error", message])
+        info["status"] = "ERRORS"
+        self._log(session, f"ERROR: {info['uploaded']}: {message}", "error")
+
+    def _check(self, session: Session, path: Path, sha1sum: str) -> dict:
+        """Certify one file; returns its results-page record."""
         self._log(session, f"Certifying '{path.name}'")
         instrument, reftype, findings = _certify(path, self.project)
         if not (instrument and reftype) and not any(s == "error" for s, _ in findings):
@@ -251,13 +263,14 @@ class Processor:
             findings.append(("error", f"instrument '{instrument}' is not the instrument "
                                       f"locked for this submission, '{session.instrument}'"))
         for severity, message in findings:
-            self._log(session, f"{severity.upper()}: {path.name}: {message}")
+            # Typed messages: the crds client counts them as its own errors and warnings.
+            self._log(session, f"{severity.upper()}: {path.name}: {message}", severity)
         has_error = any(s == "error" for s, _ in findings)
-        info = {"uploaded": path.name, "new": path.name, "sha1sum": sha1sum,
+        return {"uploaded": path.name, "new": path.name, "sha1sum": sha1sum,
                 "size": path.stat().st_size, "instrument": instrument or "",
                 "filekind": reftype or "", "findings": [list(f) for f in findings],
-                "status": "ERRORS" if has_error else ("Warnings" if findings else "OK")}
-        return info, self.rules.rmap_of(context, instrument or "", reftype or "")
+                "status": "ERRORS" if has_error else ("Warnings" if findings else "OK"),
+                "rules": None}
 
     def certify_only(self, session: Session, values: dict, ingest: IngestArea) -> Outcome:
         """The /certify/ page: certify the ingest area against a context, change nothing."""
@@ -267,11 +280,11 @@ class Processor:
         context = self.derive_context(values)
         record = {"kind": "certify", "project": self.project, "instrument": session.instrument,
                   "context": context, "values": values, "files": [], "rmaps": {},
-                  "diffs": [], "new_rmaps": [], "replaced": [], "error": ""}
+                  "diffs": [], "replaced": [], "error": ""}
         try:
             self._log(session, f"Certifying {len(files)} file(s) relative to '{context}'.")
             for path in files:
-                record["files"].append(self._check(session, path, sha1_of(path), context)[0])
+                record["files"].append(self._check(session, path, sha1_of(path)))
             bad = any(info["status"] == "ERRORS" for info in record["files"])
             state = BAD_FILES if bad else CERTIFIED
         except _Aborted as exc:
@@ -284,17 +297,22 @@ class Processor:
         return Outcome(result_id, state)
 
     def _name(self, info: dict, auto_rename: bool) -> str:
+        """The official name: the uploaded one, or CRDS's next name for the type (HST:
+        a CDBS-style unique name, as crds uniqname makes; others: the next serial)."""
         if not auto_rename:
             return info["uploaded"]
-        stem = naming.reference_stem(self.project, info["instrument"], info["filekind"])
-        return naming.next_name(stem, naming.extension(info["uploaded"]),
-                                self.catalog.all_names())
+        instrument, kind = info["instrument"], info["filekind"]
+        ext = "." + naming.extension(info["uploaded"])
+        suffix = REFTYPES.get(self.project, {}).get(instrument, {}).get(kind, ("",))[0]
+        if self.project == "hst" and instrument in naming.HST_ID_CHARS and suffix:
+            return naming.next_cdbs_name(instrument, suffix, ext, dt.datetime.now(dt.timezone.utc),
+                                         self.catalog.all_names())
+        stem = naming.reference_stem(self.project, instrument, kind)
+        return naming.next_name(stem, ext[1:], self.catalog.all_names())
 
     def _drop_pending(self, sid: str, stage: Path, record: dict) -> None:
-        for name in self.catalog.delete_files_of(sid):
-            if name.endswith("map"):
-                self.rules.path(name).unlink(missing_ok=True)
-        record["rmaps"], record["diffs"], record["new_rmaps"] = {}, [], []
+        self.catalog.delete_files_of(sid)
+        record["rmaps"], record["diffs"] = {}, []
         shutil.rmtree(stage, ignore_errors=True)
 
     # --- confirm / cancel -----------------------------------------------------------------
@@ -341,8 +359,10 @@ class Processor:
             for info in record["files"]:
                 shutil.move(str(stage / info["new"]), self.references / info["new"])
                 self.catalog.update_file(info["new"], state=DELIVERED)
-            pmap, renamed = self.rules.commit(record["rmaps"],
-                                              record["values"].get("description", ""))
+            pmap, renamed = self.rules.commit(
+                {old: [(tuple(m), date, name) for m, date, name in items]
+                 for old, items in record["rmaps"].items()},
+                record["values"].get("description", ""))
         shutil.rmtree(stage, ignore_errors=True)
         record["new_context"] = pmap
         renamed.setdefault(record["context"], pmap)  # the client looks up its own old pmap

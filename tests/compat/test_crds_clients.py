@@ -75,7 +75,7 @@ def test_crds_submit_command_line_batch(sandbox_factory, tmp_path: Path) -> None
     assert sb.stats.submission_posts == 1
     assert sb.stats.chunk_posts == 7  # 12.7 MB in 2 MB chunks
     assert sb.stats.confirms == 1
-    info = sb.catalog.delivered("jwst_miri_dark_0001.fits")
+    info = sb.catalog.delivered("jwst_miri_dark_0002.fits")  # the seed holds 0001
     assert info is not None and info["uploaded_as"] == "my_miri_dark.fits"
     assert info["sha1sum"] == hashlib.sha1(dark.read_bytes()).hexdigest()
     assert sb.catalog.edit_context == "jwst_0002.pmap"
@@ -134,7 +134,7 @@ def test_rc_submit_programmatic_redcat(sandbox_factory, tmp_path: Path) -> None:
     assert "ERRORS 0" in output
     ready = [line for line in output.splitlines() if line.startswith("READY ")][0].split()[1]
     assert ready.startswith(sb.url + "/display_result/")
-    assert "FILEMAP second_dark.fits jwst_miri_dark_0001.fits" in output
+    assert "FILEMAP second_dark.fits jwst_miri_dark_0002.fits" in output
     assert sb.stats.submission_posts == 1
     record = sb.catalog.submission(sb.catalog.result(ready.rsplit("/", 1)[-1])[0])
     assert record["state"] == "READY"

@@ -55,7 +55,7 @@ def test_drop_after_processing_loses_only_the_answer(sandbox, logged_in, jwst_re
                                       csrfmiddlewaretoken=token))
     assert logged_in.wait_done(key)["data"]["status"] == 0  # processed all the same
     assert sandbox.stats.submission_posts == 1
-    assert sandbox.catalog.file("jwst_miri_dark_0001.fits")["state"] == "submitted"
+    assert sandbox.catalog.file("jwst_miri_dark_0002.fits")["state"] == "submitted"
 
 
 def test_error_status_for_prefix_and_count(sandbox, web: SandboxWeb) -> None:
@@ -102,7 +102,7 @@ def test_end_submission_in_fail(sandbox, logged_in: SandboxWeb, jwst_ref) -> Non
     assert _status(logged_in.submit()) == "FAIL"
     done = logged_in.wait_done(key)
     assert done["data"]["status"] == 1
-    assert sandbox.catalog.file("jwst_miri_dark_0001.fits") is None  # nothing left pending
+    assert sandbox.catalog.file("jwst_miri_dark_0002.fits") is None  # nothing left pending
 
 
 def test_end_submission_in_bad_files(sandbox, logged_in: SandboxWeb, jwst_ref) -> None:

@@ -22,7 +22,7 @@ def test_delivery_end_to_end(sandbox, web: SandboxWeb, jwst_ref) -> None:
     assert "/display_result/" in response.url
     soup = _soup(response)
     assert soup.find(id="submission_status").string == "READY"
-    assert soup.find(id="my_dark.fits").string == "jwst_miri_dark_0001.fits"
+    assert soup.find(id="my_dark.fits").string == "jwst_miri_dark_0002.fits"
     assert "Logical Diff ('jwst_miri_dark_0001.rmap', 'jwst_miri_dark_0002.rmap')" in \
         response.text
     done = web.wait_done(key)
@@ -40,7 +40,7 @@ def test_delivery_end_to_end(sandbox, web: SandboxWeb, jwst_ref) -> None:
     assert confirmed.status_code == 200
     page = _soup(confirmed)
     assert page.find(id="submission_status").string == "CONFIRMED"
-    assert page.find(id="my_dark.fits").a.text == "jwst_miri_dark_0001.fits"
+    assert page.find(id="my_dark.fits").a.text == "jwst_miri_dark_0002.fits"
     assert page.find(id="jwst_0001.pmap").a.text == "jwst_0002.pmap"
     assert sandbox.stats.confirms == 1 and sandbox.stats.submission_posts == 1
 
@@ -48,10 +48,10 @@ def test_delivery_end_to_end(sandbox, web: SandboxWeb, jwst_ref) -> None:
     assert info["edit_context"] == "jwst_0002.pmap"
     names = web.rpc("get_mapping_names", "jwst_0002.pmap")["result"]
     assert names == sorted(names) and "jwst_miri_dark_0002.rmap" in names
-    file_map = web.rpc("get_file_info_map", "jwst", ["jwst_miri_dark_0001.fits", "nope.fits"],
+    file_map = web.rpc("get_file_info_map", "jwst", ["jwst_miri_dark_0002.fits", "nope.fits"],
                        ["sha1sum", "size"])["result"]
     assert file_map["nope.fits"] == "NOT FOUND"
-    assert file_map["jwst_miri_dark_0001.fits"]["size"] == str(path.stat().st_size)
+    assert file_map["jwst_miri_dark_0002.fits"]["size"] == str(path.stat().st_size)
     # The lock is gone: the user was logged out after confirming.
     assert web.get(f"/lock_status/{sandbox.username}/").json()["name"] == ""
 
@@ -92,6 +92,6 @@ def test_simultaneous_submissions_get_distinct_serials(sandbox_factory, jwst_ref
     for thread in threads:
         thread.join()
     names = {n: BeautifulSoup(pages[n], "html.parser").find(id=n).string for n in pages}
-    assert names["a.fits"] == "jwst_miri_dark_0001.fits"
-    assert names["b.fits"] == "jwst_nircam_dark_0001.fits"
+    assert names["a.fits"] == "jwst_miri_dark_0002.fits"
+    assert names["b.fits"] == "jwst_nircam_dark_0002.fits"
     assert sb.stats.submission_posts == 2

@@ -72,7 +72,10 @@ def test_contexts_and_mapping_names(web: SandboxWeb) -> None:
     assert "jwst_miri_dark_0001.rmap" in names and "jwst_miri_0001.imap" in names
     assert web.rpc("get_mapping_names", "jwst_9999.pmap")["error"] is not None
     assert web.rpc("list_mappings", "jwst", "*.pmap")["result"] == ["jwst_0001.pmap"]
-    assert web.rpc("list_references", "jwst", "*")["result"] == []
+    seeded = web.rpc("list_references", "jwst", "*")["result"]
+    assert "jwst_miri_dark_0001.fits" in seeded and seeded == sorted(seeded)
+    assert web.rpc("list_references", "jwst", "*_dark_*")["result"][0] == \
+        "jwst_fgs_dark_0001.fits"
     assert web.rpc("get_default_context", "hst")["error"] is not None
 
 

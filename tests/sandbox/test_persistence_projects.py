@@ -33,8 +33,8 @@ def test_state_survives_restart(tmp_path: Path, jwst_ref) -> None:
     data = tmp_path / "data"
     first = Sandbox(data, token="t" * 32, settings=SandboxSettings(**FAST)).start()
     web = SandboxWeb(first)
-    assert _deliver(web, jwst_ref("d.fits"), "miri") == "jwst_miri_dark_0001.fits"
-    results = web.rpc("get_file_info_map", "jwst", ["jwst_miri_dark_0001.fits"])["result"]
+    assert _deliver(web, jwst_ref("d.fits"), "miri") == "jwst_miri_dark_0002.fits"
+    results = web.rpc("get_file_info_map", "jwst", ["jwst_miri_dark_0002.fits"])["result"]
     first.stop()
 
     second = Sandbox(data, token="t" * 32, settings=SandboxSettings(**FAST)).start()
@@ -42,14 +42,14 @@ def test_state_survives_restart(tmp_path: Path, jwst_ref) -> None:
         again = SandboxWeb(second)
         info = again.rpc("get_server_info")["result"]
         assert info["edit_context"] == "jwst_0002.pmap"
-        assert again.rpc("get_file_info_map", "jwst", ["jwst_miri_dark_0001.fits"]
+        assert again.rpc("get_file_info_map", "jwst", ["jwst_miri_dark_0002.fits"]
                          )["result"] == results
         served = requests.get(second.url + "unchecked_get/references/jwst/"
-                              "jwst_miri_dark_0001.fits", timeout=10)
+                              "jwst_miri_dark_0002.fits", timeout=10)
         assert served.content == (tmp_path / "d.fits").read_bytes()
         # sessions do not survive: log in again; serials continue after the restart
         assert _deliver(again, jwst_ref("e.fits", {"USEAFTER": "2026-05-01T00:00:00"}),
-                        "miri") == "jwst_miri_dark_0002.fits"
+                        "miri") == "jwst_miri_dark_0003.fits"
         assert second.catalog.edit_context == "jwst_0003.pmap"
     finally:
         second.stop()
@@ -61,7 +61,9 @@ def test_hst_delivery_keeps_cdbs_name(sandbox_factory, hst_ref) -> None:
     path = hst_ref("a1b2c3d4i_bia.fits")
     assert _deliver(web, path, "wfc3", auto_rename="False", file_type="BIAS") == path.name
     rmap = sb.catalog.mapping_body("hst_wfc3_biasfile_0002.rmap")
-    assert rmap["entries"] == [[["UVIS"], "2026-01-01 00:00:00", path.name]]
+    (placed,) = [e for e in rmap["entries"] if e[2] == path.name]
+    assert placed[0][:3] == ["UVIS", "ABCD", "1.5"]  # DETECTOR CCDAMP CCDGAIN ...
+    assert placed[1] == "2026-01-01 00:00:00"
     assert sb.catalog.edit_context == "hst_0002.pmap"
 
 
@@ -71,9 +73,9 @@ def test_roman_delivery_renames_asdf(sandbox_factory, tmp_path: Path) -> None:
 
     sb = sandbox_factory("roman")
     path = write_roman_ref(tmp_path / "my_wfi_dark.asdf")
-    assert _deliver(SandboxWeb(sb), path, "wfi") == "roman_wfi_dark_0001.asdf"
+    assert _deliver(SandboxWeb(sb), path, "wfi") == "roman_wfi_dark_0002.asdf"
     rmap = sb.catalog.mapping_body("roman_wfi_dark_0002.rmap")
-    assert rmap["entries"][0][0] == ["WFI01"]
+    assert [e[0] for e in rmap["entries"] if e[2] == "roman_wfi_dark_0002.asdf"][0][0] == "WFI01"
 
 
 def test_cli_prints_url_and_token_then_serves(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Rules on a real catalog: seeding, new contexts, new instruments; crds loads the results."""
+"""Rules on a real catalog: the bundled seed, new contexts on commit; crds loads the results."""
 
 from __future__ import annotations
 
@@ -6,70 +6,89 @@ from pathlib import Path
 
 import pytest
 
-from crds_deliver.sandbox import mappings
+from crds_deliver.certify._parkeys import PARKEYS
+from crds_deliver.rules.rmap import Rmap
 from crds_deliver.sandbox.catalog import Catalog
 from crds_deliver.sandbox.rules import Rules
 
 
 def _rules(tmp_path: Path, project: str) -> Rules:
     rules = Rules(Catalog(tmp_path / "catalog.sqlite3", project), tmp_path / "mappings")
-    rules.seed()
+    (tmp_path / "references").mkdir(exist_ok=True)
+    rules.seed(tmp_path / "references")
     return rules
+
+
+@pytest.mark.parametrize("project", ["hst", "jwst", "roman"])
+def test_seed_covers_every_type_with_its_match_keywords(tmp_path: Path, project: str) -> None:
+    rules = _rules(tmp_path, project)
+    pmap = rules.catalog.edit_context
+    assert pmap == f"{project}_0001.pmap" == rules.catalog.operational_context
+    for instrument, kinds in PARKEYS[project].items():
+        for kind, keys in kinds.items():
+            name = rules.rmap_of(pmap, instrument, kind)
+            assert name is not None, (instrument, kind)
+            rmap = Rmap.from_mapping(rules.mapping(name))
+            assert rmap.match_keys == keys
+            (reference,) = rmap.references()
+            assert rules.catalog.delivered(reference) is not None
+            assert (tmp_path / "references" / reference).is_file()
 
 
 def test_seed_is_idempotent(tmp_path: Path) -> None:
     rules = _rules(tmp_path, "roman")
     names = rules.catalog.all_names()
-    rules.seed()
+    rules.seed(tmp_path / "references")
     assert rules.catalog.all_names() == names
-    assert rules.catalog.closure("roman_0001.pmap")[:2] == ["roman_0001.pmap",
-                                                            "roman_wfi_0001.imap"]
 
 
-def test_new_instrument_gets_imap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hst_seed_references_have_cdbs_style_names(tmp_path: Path) -> None:
     rules = _rules(tmp_path, "hst")
-    entry = mappings.Entry(("PC1",), "2026-01-01 00:00:00", "wfpc2_ref_0001.r0h")
-    rmap = rules.new_rmap("wfpc2", "biasfile", ".r0h", [entry], "sub-1")
-    pmap, renamed = rules.commit({rmap: {"derived_from": None, "added": [entry.to_list()]}},
-                                 "new instrument")
-    assert pmap == "hst_0002.pmap" and renamed == {"hst_0001.pmap": "hst_0002.pmap"}
-    body = rules.catalog.mapping_body(pmap)
-    assert body["imaps"]["wfpc2"] == "hst_wfpc2_0001.imap"
-    crds_rmap = pytest.importorskip("crds.core.rmap")
-    monkeypatch.setenv("CRDS_PATH", str(tmp_path))
-    monkeypatch.setenv("CRDS_MAPPATH", str(tmp_path / "maps"))
-    (tmp_path / "maps").mkdir()
-    (tmp_path / "maps" / "hst").symlink_to(tmp_path / "mappings")
-    loaded = crds_rmap.load_mapping(str(tmp_path / "mappings" / pmap))
-    assert loaded.get_imap("wfpc2").get_rmap("biasfile").reference_names() == \
-        ["wfpc2_ref_0001.r0h"]
+    rmap = Rmap.from_mapping(rules.mapping(rules.rmap_of("hst_0001.pmap", "wfc3", "biasfile")))
+    assert rmap.references() == ["41100000i_bia.fits"]
+    assert rmap.match_keys[:2] == ("DETECTOR", "CCDAMP")
 
 
 def test_two_types_of_one_instrument_share_one_new_imap(tmp_path: Path) -> None:
     rules = _rules(tmp_path, "jwst")
-    entries = {kind: mappings.Entry(("MIRIMAGE", "FULL"), "2026-01-01 00:00:00",
-                                    f"jwst_miri_{kind}_0001.fits") for kind in ("dark", "flat")}
-    pending = {rules.derive_rmap(f"jwst_miri_{kind}_0001.rmap", [entry], "s"):
-               {"derived_from": f"jwst_miri_{kind}_0001.rmap", "added": [entry.to_list()]}
-               for kind, entry in entries.items()}
-    pmap, renamed = rules.commit(pending, "two types")
-    imap = rules.catalog.mapping_body(pmap)["imaps"]["miri"]
-    assert imap == "jwst_miri_0002.imap"
-    assert rules.catalog.mapping_body(imap)["rmaps"]["dark"] == "jwst_miri_dark_0002.rmap"
-    assert rules.catalog.mapping_body(imap)["rmaps"]["flat"] == "jwst_miri_flat_0002.rmap"
-    assert renamed["jwst_miri_0001.imap"] == "jwst_miri_0002.imap"
+    items = {f"jwst_miri_{kind}_0001.rmap": [(("MIRIMAGE",) + ("FULL",) * (n - 1),
+                                              "2026-01-01 00:00:00",
+                                              f"jwst_miri_{kind}_0002.fits")]
+             for kind, n in (("dark", 3), ("flat", 4))}
+    for kind in ("dark", "flat"):  # the files exist as pending references
+        rules.catalog.add_file(f"jwst_miri_{kind}_0002.fits", "reference")
+    rmaps = {name: Rmap.from_mapping(rules.mapping(name)) for name in items}
+    items = {name: [(m[:len(rmaps[name].match_keys)], d, f) for m, d, f in its]
+             for name, its in items.items()}
+    pmap, renamed = rules.commit(items, "two types")
+    assert pmap == "jwst_0002.pmap"
+    assert rules.catalog.edit_context == rules.catalog.operational_context == pmap
+    imap = rules.mapping(pmap).children()["miri"]
+    assert imap == "jwst_miri_0002.imap" == renamed["jwst_miri_0001.imap"]
+    assert rules.mapping(imap).children()["dark"] == "jwst_miri_dark_0002.rmap"
+    assert rules.mapping(imap).children()["flat"] == "jwst_miri_flat_0002.rmap"
     assert "jwst_miri_0003.imap" not in rules.catalog.all_names()
+    dark = Rmap.from_mapping(rules.mapping("jwst_miri_dark_0002.rmap"))
+    assert len(dark.references()) == 2  # inserted next to the seed's N/A case
 
 
-def test_mapping_text_checksum_matches_crds(tmp_path: Path) -> None:
+def test_crds_loads_the_seed_and_a_committed_context(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     crds_rmap = pytest.importorskip("crds.core.rmap")
-    text = mappings.rmap_text("jwst", "jwst_miri_dark_0009.rmap", "miri", "dark",
-                              [mappings.Entry(("MIRIMAGE", "N/A"), "2026-01-01 00:00:00",
-                                              "jwst_miri_dark_0001.fits")], "test", ".fits")
-    path = tmp_path / "jwst_miri_dark_0009.rmap"
-    path.write_text(text)
-    loaded = crds_rmap.load_mapping(str(path))  # verifies the sha1sum header
-    assert loaded.reference_names() == ["jwst_miri_dark_0001.fits"]
-    path.write_text(text.replace("2026-01-01", "2026-01-02"))
+    rules = _rules(tmp_path, "hst")
+    name = rules.rmap_of("hst_0001.pmap", "wfc3", "biasfile")
+    rmap = Rmap.from_mapping(rules.mapping(name))
+    match = tuple("UVIS" if k == "DETECTOR" else "N/A" for k in rmap.match_keys)
+    rules.catalog.add_file("abu0020ki_bia.fits", "reference")
+    pmap, _ = rules.commit({name: [(match, "2026-01-01 00:00:00", "abu0020ki_bia.fits")]},
+                           "one bias")
+    monkeypatch.setenv("CRDS_PATH", str(tmp_path / "cache"))
+    monkeypatch.setenv("CRDS_MAPPATH", str(tmp_path / "maps"))
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "hst").symlink_to(tmp_path / "mappings")
+    loaded = crds_rmap.load_mapping(str(tmp_path / "mappings" / pmap))  # checks sha1sums
+    assert "abu0020ki_bia.fits" in loaded.get_imap("wfc3").get_rmap("biasfile").reference_names()
+    text = (tmp_path / "mappings" / pmap).read_text()
+    (tmp_path / "mappings" / pmap).write_text(text + "# edited\n")
     with pytest.raises(Exception, match="sha1sum mismatch"):
-        crds_rmap.load_mapping(str(path))
+        crds_rmap.load_mapping(str(tmp_path / "mappings" / pmap))

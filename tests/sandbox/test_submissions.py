@@ -112,7 +112,7 @@ def test_ready_page_and_channel(sandbox, ready_web: SandboxWeb) -> None:
     response = ready_web.submit()
     assert _status(response) == "READY"
     soup = _soup(response)
-    assert soup.find(id="my_dark.fits").string == "jwst_miri_dark_0001.fits"
+    assert soup.find(id="my_dark.fits").string == "jwst_miri_dark_0002.fits"
     assert soup.find("span", class_="certify_status").string in ("OK", "Warnings")
     assert soup.find(string=lambda s: s and "Logical Diff" in s) == \
         "Logical Diff ('jwst_miri_dark_0001.rmap', 'jwst_miri_dark_0002.rmap')"
@@ -122,9 +122,9 @@ def test_ready_page_and_channel(sandbox, ready_web: SandboxWeb) -> None:
     assert messages[-1]["type"] == "done" and messages[-1]["data"]["status"] == 0
     assert all(m["type"] == "log_message" for m in messages[:-1])
     # pending names are reserved but not yet delivered
-    assert sandbox.catalog.delivered("jwst_miri_dark_0001.fits") is None
-    assert ready_web.rpc("get_file_info_map", "jwst", ["jwst_miri_dark_0001.fits"]
-                         )["result"]["jwst_miri_dark_0001.fits"] == "NOT FOUND"
+    assert sandbox.catalog.delivered("jwst_miri_dark_0002.fits") is None
+    assert ready_web.rpc("get_file_info_map", "jwst", ["jwst_miri_dark_0002.fits"]
+                         )["result"]["jwst_miri_dark_0002.fits"] == "NOT FOUND"
     assert ready_web.listing() == {"files": []}  # the ingest area was consumed
 
 
@@ -140,10 +140,10 @@ def test_authenticated_result_needs_login(sandbox, ready_web: SandboxWeb) -> Non
 
 def test_auto_rename_off_keeps_name(sandbox, web: SandboxWeb, jwst_ref) -> None:
     web.login("miri")
-    web.upload(jwst_ref("jwst_miri_dark_0042.fits"))
+    web.upload(jwst_ref("jwst_miri_dark_0043.fits"))
     response = web.submit({"auto_rename": "False"})
-    assert _soup(response).find(id="jwst_miri_dark_0042.fits").string == \
-        "jwst_miri_dark_0042.fits"
+    assert _soup(response).find(id="jwst_miri_dark_0043.fits").string == \
+        "jwst_miri_dark_0043.fits"
 
 
 def test_bad_files_for_certify_errors(sandbox, web: SandboxWeb, jwst_ref) -> None:
@@ -166,7 +166,7 @@ def test_confirm_then_second_confirm_fails(sandbox, ready_web: SandboxWeb) -> No
     confirmed = _finish(ready_web, results_id, "confirm")
     soup = _soup(confirmed)
     assert soup.find(id="submission_status").string == "CONFIRMED"
-    assert soup.find(id="my_dark.fits").a.text == "jwst_miri_dark_0001.fits"
+    assert soup.find(id="my_dark.fits").a.text == "jwst_miri_dark_0002.fits"
     assert soup.find(id="jwst_0001.pmap").a.text == "jwst_0002.pmap"
     assert soup.find(id="jwst_miri_dark_0001.rmap").a.text == "jwst_miri_dark_0002.rmap"
     assert soup.find(id="jwst_miri_0001.imap").a.text == "jwst_miri_0002.imap"
@@ -183,10 +183,10 @@ def test_confirm_then_second_confirm_fails(sandbox, ready_web: SandboxWeb) -> No
 def test_confirm_pipeline_url_and_reference_download(sandbox, ready_web, jwst_ref) -> None:
     ready_web.submit()
     _finish(ready_web, _results_id(ready_web), "confirm", "/submit_confirm_pipeline/")
-    served = ready_web.get("/unchecked_get/references/jwst/jwst_miri_dark_0001.fits")
+    served = ready_web.get("/unchecked_get/references/jwst/jwst_miri_dark_0002.fits")
     assert served.status_code == 200
-    info = ready_web.rpc("get_file_info_map", "jwst", ["jwst_miri_dark_0001.fits"],
-                         ["size", "sha1sum"])["result"]["jwst_miri_dark_0001.fits"]
+    info = ready_web.rpc("get_file_info_map", "jwst", ["jwst_miri_dark_0002.fits"],
+                         ["size", "sha1sum"])["result"]["jwst_miri_dark_0002.fits"]
     assert int(info["size"]) == len(served.content)
 
 
@@ -196,7 +196,7 @@ def test_cancel_drops_pending_files(sandbox, ready_web: SandboxWeb) -> None:
     cancelled = _finish(ready_web, results_id, "cancel")
     assert _status(cancelled) == "CANCELLED"
     assert sandbox.stats.cancels == 1
-    assert sandbox.catalog.file("jwst_miri_dark_0001.fits") is None
+    assert sandbox.catalog.file("jwst_miri_dark_0002.fits") is None
     assert sandbox.catalog.file("jwst_miri_dark_0002.rmap") is None
     assert sandbox.catalog.edit_context == "jwst_0001.pmap"
     assert not list((sandbox.data_dir / "jwst" / "staging").iterdir())
@@ -218,10 +218,10 @@ def test_duplicate_of_delivered_file_is_rejected(sandbox, ready_web: SandboxWeb,
     ready_web.upload(tmp_path / "my_dark.fits")  # the very same bytes
     error = _error(ready_web.submit())
     assert error == ("ERROR: File 'my_dark.fits' is identical to existing CRDS file "
-                     "'jwst_miri_dark_0001.fits'.")
+                     "'jwst_miri_dark_0002.fits'.")
     sha1 = ready_web.rpc("get_file_info_map", "jwst", None, ["sha1sum"])["result"]
-    assert sha1["jwst_miri_dark_0001.fits"]["sha1sum"] == \
-        sandbox.catalog.delivered("jwst_miri_dark_0001.fits")["sha1sum"]
+    assert sha1["jwst_miri_dark_0002.fits"]["sha1sum"] == \
+        sandbox.catalog.delivered("jwst_miri_dark_0002.fits")["sha1sum"]
 
 
 def test_serials_continue_and_contexts_chain(sandbox, web: SandboxWeb, jwst_ref) -> None:
@@ -230,12 +230,13 @@ def test_serials_continue_and_contexts_chain(sandbox, web: SandboxWeb, jwst_ref)
         web.upload(jwst_ref(f"dark_{n}.fits", {"USEAFTER": useafter}))
         web.key = web.open_channel()
         page = web.submit()
-        assert _soup(page).find(id=f"dark_{n}.fits").string == f"jwst_miri_dark_{n:04d}.fits"
+        assert _soup(page).find(id=f"dark_{n}.fits").string == \
+            f"jwst_miri_dark_{n + 1:04d}.fits"  # the seed holds 0001
         _finish(web, _results_id(web), "confirm")
     assert sandbox.catalog.edit_context == "jwst_0003.pmap"
     rmap = sandbox.catalog.mapping_body("jwst_miri_dark_0003.rmap")
-    assert [e[2] for e in rmap["entries"]] == ["jwst_miri_dark_0001.fits",
-                                               "jwst_miri_dark_0002.fits"]
+    assert sorted(e[2] for e in rmap["entries"]) == [
+        "jwst_miri_dark_0001.fits", "jwst_miri_dark_0002.fits", "jwst_miri_dark_0003.fits"]
 
 
 def test_concurrent_pending_submissions_rebase_on_confirm(sandbox_factory, jwst_ref) -> None:
@@ -252,18 +253,18 @@ def test_concurrent_pending_submissions_rebase_on_confirm(sandbox_factory, jwst_
     bob.login("miri")
     bob.upload(jwst_ref("b.fits", {"USEAFTER": "2026-04-01T00:00:00"}))
     bob.key = bob.open_channel()
-    assert _soup(bob.submit()).find(id="b.fits").string == "jwst_miri_dark_0002.fits"
+    assert _soup(bob.submit()).find(id="b.fits").string == "jwst_miri_dark_0003.fits"
     _finish(bob, _results_id(bob), "confirm")
     alice.login("miri")
     _finish(alice, alice_id, "confirm")
     imap = sb.catalog.mapping_body(sb.catalog.edit_context)["imaps"]["miri"]
     rmap = sb.catalog.mapping_body(imap)["rmaps"]["dark"]
-    # alice's pending rmap (0002) went stale when bob's 0003 was confirmed: rebuilt as 0004
-    assert rmap == "jwst_miri_dark_0004.rmap"
-    assert sb.catalog.file("jwst_miri_dark_0002.rmap") is None
+    # Pending rmaps use no serial: bob's confirm made 0002, alice's is built on it as 0003.
+    assert rmap == "jwst_miri_dark_0003.rmap"
+    assert sb.catalog.file("jwst_miri_dark_0004.rmap") is None
     final = sb.catalog.mapping_body(rmap)
-    assert sorted(e[2] for e in final["entries"]) == ["jwst_miri_dark_0001.fits",
-                                                      "jwst_miri_dark_0002.fits"]
+    assert sorted(e[2] for e in final["entries"]) == [
+        "jwst_miri_dark_0001.fits", "jwst_miri_dark_0002.fits", "jwst_miri_dark_0003.fits"]
 
 
 def test_monitor_page_shows_channel(sandbox, ready_web: SandboxWeb) -> None:
@@ -299,8 +300,13 @@ def test_subarrays_get_their_own_rmap_entries(sandbox, web: SandboxWeb, jwst_ref
     web.upload(jwst_ref("bright.fits", {"SUBARRAY": "BRIGHTSKY"}))
     web.key = web.open_channel()
     assert _status(web.submit()) == "READY"
+    assert len(sandbox.catalog.mapping_body("jwst_miri_dark_0001.rmap")["entries"]) == 1
+    page = _soup(web.get(f"/display_result/{_results_id(web)}"))
+    assert "Logical Diff ('jwst_miri_dark_0001.rmap', 'jwst_miri_dark_0002.rmap')" in page.text
+    _finish(web, _results_id(web), "confirm")
     entries = sandbox.catalog.mapping_body("jwst_miri_dark_0002.rmap")["entries"]
-    assert sorted(e[0] for e in entries) == [["MIRIMAGE", "BRIGHTSKY"], ["MIRIMAGE", "FULL"]]
+    subarrays = sorted(e[0][-1] for e in entries if e[0][0] == "MIRIMAGE")
+    assert subarrays == ["BRIGHTSKY", "FULL"]
 
 
 def test_replacing_a_slot_is_reported(sandbox, web: SandboxWeb, jwst_ref) -> None:
@@ -311,26 +317,27 @@ def test_replacing_a_slot_is_reported(sandbox, web: SandboxWeb, jwst_ref) -> Non
         page = web.submit()
         _finish(web, _results_id(web), "confirm")
     assert _soup(page).find("p", class_="replaced").string == \
-        "jwst_miri_dark_0002.fits replaces jwst_miri_dark_0001.fits"
+        "jwst_miri_dark_0003.fits replaces jwst_miri_dark_0002.fits"
     logs = [m["data"] for m in web.messages(web.key)]
     assert any("replaces" in str(m) for m in logs)
     entries = sandbox.catalog.mapping_body("jwst_miri_dark_0003.rmap")["entries"]
-    assert [e[2] for e in entries] == ["jwst_miri_dark_0002.fits"]
+    assert sorted(e[2] for e in entries) == ["jwst_miri_dark_0001.fits",  # the seed's
+                                             "jwst_miri_dark_0003.fits"]
 
 
-def test_new_reference_type_gets_new_rmap(sandbox, web: SandboxWeb, jwst_ref) -> None:
+def test_every_type_has_rules_in_the_seed(sandbox, web: SandboxWeb, jwst_ref) -> None:
     web.login("miri")
     web.upload(jwst_ref("photom.fits", {"REFTYPE": "PHOTOM", "DATAMODL": "MirImgPhotomModel"}))
     web.key = web.open_channel()
     page = web.submit()
     assert _status(page) == "READY", page.text
-    assert _soup(page).find("p", class_="new_rmap").string == \
-        "New rules jwst_miri_photom_0001.rmap"
+    assert "Logical Diff ('jwst_miri_photom_0001.rmap', 'jwst_miri_photom_0002.rmap')" in \
+        _soup(page).text
     _finish(web, _results_id(web), "confirm")
     names = web.rpc("get_mapping_names", sandbox.catalog.edit_context)["result"]
-    assert "jwst_miri_photom_0001.rmap" in names and "jwst_miri_0002.imap" in names
+    assert "jwst_miri_photom_0002.rmap" in names and "jwst_miri_0002.imap" in names
     old = web.rpc("get_mapping_names", "jwst_0001.pmap")["result"]
-    assert len(names) == len(old) + 1  # what the crds client's find_new_rmaps relies on
+    assert len(names) == len(old)  # one new rmap per replaced one (crds' old -> new pairs)
 
 
 def test_certify_only_changes_nothing(sandbox, web: SandboxWeb, jwst_ref) -> None:
