@@ -6,8 +6,10 @@ top-level folder holding the manifest): a manifest under review must not be able
 when named explicitly (options.files_root, or CRDS_DELIVER_FILES_ROOT for a whole CI job).
 
 Digests (size, sha1 for CRDS's duplicate check, sha256 for pinning) come from a single read
-with a reused buffer, so memory does not grow with file size; files are hashed in parallel
-threads (hashlib releases the GIL on large buffers).
+with two reused buffers, so memory does not grow with file size. In a file of several chunks
+every consumer (sha1, sha256, the FITS sums) works in a thread of its own while the next chunk
+is read (hashlib and numpy release the GIL), so the slowest consumer, not the sum of all of
+them, sets the pace.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from crds_deliver.problems import Problem
 
@@ -148,21 +152,62 @@ def resolve_globs(manifest_file: str, folder: Path, patterns: Sequence[str],
 
 def stream(path: Path, consumers: Sequence[Consumer],
            on_bytes: Callable[[int], None] | None = None, chunk: int = CHUNK) -> int:
-    """Read `path` once, in chunks of a reused buffer, feeding every consumer; return the size."""
-    buffer = bytearray(chunk)
+    """Read `path` once, feeding every consumer every chunk in file order; return the size.
+
+    A file of one chunk is consumed in this thread (starting threads would cost more than
+    they save); a longer one goes through `_stream_in_threads`."""
+    with path.open("rb", buffering=0) as handle:
+        # A small file gets a buffer its size (plus one byte, to see the end in one read):
+        # zeroing a 4 MB buffer per file would cost more than reading a 20 kB one.
+        buffer = bytearray(min(chunk, os.fstat(handle.fileno()).st_size + 1))
+        count = handle.readinto(buffer)
+        if count < len(buffer) or len(consumers) < 2:
+            return _stream_here(handle, buffer, count, consumers, on_bytes)
+        return _stream_in_threads(handle, buffer, count, consumers, on_bytes)
+
+
+def _stream_here(handle: BinaryIO, buffer: bytearray, count: int,
+                 consumers: Sequence[Consumer], on_bytes: Callable[[int], None] | None) -> int:
     view = memoryview(buffer)
     offset = 0
-    with path.open("rb", buffering=0) as handle:
-        while True:
-            count = handle.readinto(buffer)
-            if not count:
-                break
-            part = view[:count]
-            for consume in consumers:
-                consume(part, offset)
-            offset += count
-            if on_bytes:
-                on_bytes(count)
+    while count:
+        part = view[:count]
+        for consume in consumers:
+            consume(part, offset)
+        offset += count
+        if on_bytes:
+            on_bytes(count)
+        count = handle.readinto(buffer)
+    return offset
+
+
+def _stream_in_threads(handle: BinaryIO, first: bytearray, count: int,
+                       consumers: Sequence[Consumer],
+                       on_bytes: Callable[[int], None] | None) -> int:
+    """Each consumer in a worker thread of its own, on one chunk while the next is read into
+    the other buffer; a chunk is handed out once every consumer has finished the previous one
+    (each consumer sees the chunks in order, and a buffer is reused only when all are done)."""
+    buffers = (first, bytearray(len(first)))
+    offset = 0
+    pending: list[Future[None]] = []
+    with ThreadPoolExecutor(len(consumers), thread_name_prefix="digest") as workers:
+        try:
+            index = 0
+            while count:
+                part = memoryview(buffers[index % 2])[:count]
+                for job in pending:
+                    job.result()
+                pending = [workers.submit(consume, part, offset) for consume in consumers]
+                offset += count
+                if on_bytes:
+                    on_bytes(count)
+                index += 1
+                count = handle.readinto(buffers[index % 2])
+            for job in pending:
+                job.result()
+        finally:
+            for job in pending:
+                job.cancel()
     return offset
 
 

@@ -14,6 +14,7 @@ from crds_deliver.files import (
     digest_file,
     repository_root,
     resolve_globs,
+    stream,
     upload_name_problem,
 )
 
@@ -135,3 +136,31 @@ def test_digest_matches_hashlib(tmp_path: Path, size: int) -> None:
     assert digest.size == size == sum(seen)
     assert digest.sha1 == hashlib.sha1(data).hexdigest()
     assert digest.sha256 == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("size", [0, 999, 1000, 1001, 10_000, 12_345])
+def test_stream_hands_every_consumer_the_chunks_in_order(tmp_path: Path, size: int) -> None:
+    """Small chunks force many hand-offs: each consumer sees the whole file, in order, once,
+    whether the file is consumed in the caller's thread (one chunk) or in worker threads."""
+    data = os.urandom(size)
+    path = _touch(tmp_path / "f.bin", data)
+    seen: dict[int, list[tuple[int, bytes]]] = {0: [], 1: [], 2: []}
+
+    def consumer(index: int):
+        return lambda part, offset: seen[index].append((offset, bytes(part)))
+
+    assert stream(path, [consumer(0), consumer(1), consumer(2)], chunk=1000) == size
+    for chunks in seen.values():
+        assert b"".join(part for _offset, part in chunks) == data
+        assert [offset for offset, _part in chunks] == list(range(0, size, 1000))
+
+
+def test_stream_reports_a_failing_consumer(tmp_path: Path) -> None:
+    path = _touch(tmp_path / "f.bin", os.urandom(5000))
+
+    def broken(part: memoryview, offset: int) -> None:
+        if offset >= 2000:
+            raise ValueError("consumer failed")
+
+    with pytest.raises(ValueError, match="consumer failed"):
+        stream(path, [lambda part, offset: None, broken], chunk=1000)

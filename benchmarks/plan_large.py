@@ -1,0 +1,155 @@
+"""Benchmark: `crds-deliver plan` of a large HST delivery against hashing it with hashlib.
+
+plan reads each file once and feeds size, sha1, sha256 and the FITS CHECKSUM/DATASUM sums
+from the same chunks (each in its own thread: hashlib and numpy release the GIL), then
+certifies the headers. The baseline is a Python script that reads the same files and computes
+their sha256 with hashlib: the floor of any tool that digests every byte. Both run as
+processes (start-up included), on a warm page cache, alternating round by round; the figure
+is the median of the per-round ratios (benchmarks/paired.py). Also prints plan's peak RSS.
+
+    python benchmarks/plan_large.py                  # 600 MB in 3 files, 7 rounds
+    python benchmarks/plan_large.py --total-mb 60    # quick run
+Target: ratio <= 1.5, peak RSS < 200 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+KEYWORDS = {
+    "TELESCOP": "HST", "INSTRUME": "WFC3", "FILETYPE": "BIAS", "DETECTOR": "UVIS",
+    "CCDAMP": "ABCD", "CCDGAIN": 1.5, "BINAXIS1": 1, "BINAXIS2": 1, "APERTURE": "UVIS",
+    "USEAFTER": "Jan 01 2026 00:00:00", "PEDIGREE": "INFLIGHT 01/01/2026 31/01/2026",
+    "DESCRIP": "Benchmark bias",
+}
+FORM_FIELDS = {
+    "deliverer": "Bench Mark", "other_email": '""', "instrument": "wfc3", "file_type": "Bias",
+    "useafter_matches": '"N/A"', "compliance_verified": '"Yes"',
+    "calpipe_version": "calwf3 3.7.2", "replacing_badfiles": '"N/A"',
+    "modes_affected": "all", "correctness_testing": "benchmark only",
+    "change_level": "SEVERE", "description": "Benchmark delivery of large files",
+}
+MANIFEST = "project: hst\nserver: bit\nfiles:\n  - refs/*.fits\nform:\n" + "".join(
+    f"  {k}: {v}\n" for k, v in FORM_FIELDS.items()) + "options:\n  auto_rename: false\n"
+
+
+def make_delivery(folder: Path, total_bytes: int, count: int) -> list[Path]:
+    """`count` WFC3 bias files (CDBS names, CHECKSUM/DATASUM) of about total/count bytes.
+
+    Runs in a child process: a child forked from a big parent starts with the parent's
+    resident memory, which would pollute the peak RSS measured for plan.
+    """
+    subprocess.run([sys.executable, __file__, "--generate", str(folder), str(total_bytes),
+                    str(count)], check=True)
+    return sorted((folder / "refs").glob("*.fits"))
+
+
+def _generate(folder: Path, total_bytes: int, count: int) -> None:
+    import numpy as np
+    from astropy.io import fits
+
+    refs = folder / "refs"
+    refs.mkdir(parents=True)
+    (folder / "delivery.yaml").write_text(MANIFEST)
+    columns = 4096
+    rows = max(1, total_bytes // count // (4 * columns))
+    for i in range(count):
+        data = (np.arange(rows * columns, dtype=np.float32) % (997 + i)).reshape(rows, columns)
+        primary = fits.PrimaryHDU()
+        for key, value in KEYWORDS.items():
+            primary.header[key] = value
+        primary.header.add_comment("benchmark")
+        primary.header.add_history("benchmark")
+        path = refs / f"aab{i:04d}0i_bia.fits"
+        fits.HDUList([primary, fits.ImageHDU(data, name="SCI")]).writeto(path, checksum=True)
+        del data
+
+
+def warm(paths: list[Path]) -> None:
+    """Read every file once so both tools start from the same warm page cache."""
+    buffer = bytearray(4 << 20)
+    for path in paths:
+        with path.open("rb", buffering=0) as handle:
+            while handle.readinto(buffer):
+                pass
+
+
+def run(command: list[str], env: dict | None = None) -> tuple[float, int, int, float]:
+    """(seconds, peak RSS in kB, exit status, CPU seconds) of one child process."""
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             env=env)
+    _pid, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    child.stderr.close()
+    return (elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status),
+            usage.ru_utime + usage.ru_stime)
+
+
+def plan_command(manifest: Path) -> list[str]:
+    return [sys.executable, "-c", "from crds_deliver.cli import main; main()", "plan",
+            str(manifest), "--format", "json"]
+
+
+SHA256_SCRIPT = """
+import hashlib, sys
+buffer = bytearray(4 << 20)
+view = memoryview(buffer)
+for name in sys.argv[1:]:
+    digest = hashlib.sha256()
+    with open(name, "rb", buffering=0) as handle:
+        while count := handle.readinto(buffer):
+            digest.update(view[:count])
+    print(digest.hexdigest(), name)
+"""
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--generate"]:
+        _generate(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--total-mb", type=int, default=600, help="delivery size (MB)")
+    parser.add_argument("--files", type=int, default=3, help="number of files")
+    parser.add_argument("--rounds", type=int, default=7, help="paired rounds")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="crds-deliver-bench-") as tmp:
+        folder = Path(tmp)
+        print(f"writing {args.files} files, {args.total_mb} MB in total ...", flush=True)
+        paths = make_delivery(folder, args.total_mb * 1_000_000, args.files)
+        total = sum(p.stat().st_size for p in paths)
+        print(f"delivery: {len(paths)} HST files, {total / 1e9:.2f} GB")
+        warm(paths)
+        baseline = [sys.executable, "-c", SHA256_SCRIPT, *map(str, paths)]
+        ours, theirs, rss, cpu_ours, cpu_theirs = [], [], [], [], []
+        for index in range(args.rounds):  # alternate who goes first
+            pair = [plan_command(folder / "delivery.yaml"), baseline]
+            results = [run(command) for command in (pair if index % 2 == 0 else pair[::-1])]
+            plan_run, sha_run = results if index % 2 == 0 else results[::-1]
+            assert plan_run[2] == 0 and sha_run[2] == 0, "plan must pass: the files are valid"
+            ours.append(plan_run[0])
+            theirs.append(sha_run[0])
+            rss.append(plan_run[1])
+            cpu_ours.append(plan_run[3])
+            cpu_theirs.append(sha_run[3])
+        ratio = statistics.median(o / t for o, t in zip(ours, theirs, strict=True))
+        plan_s, sha_s = statistics.median(ours), statistics.median(theirs)
+        print(f"crds-deliver plan   : {plan_s:6.2f} s ({total / plan_s / 1e6:5.0f} MB/s)")
+        print(f"hashlib sha256 script: {sha_s:6.2f} s ({total / sha_s / 1e6:5.0f} MB/s)")
+        print(f"ratio plan / sha256 script: {ratio:.2f} (median of {args.rounds} paired rounds; "
+              f"target <= 1.5: {'met' if ratio <= 1.5 else 'MISSED'})")
+        print(f"CPU seconds: plan {statistics.median(cpu_ours):.2f}, sha256 script "
+              f"{statistics.median(cpu_theirs):.2f} (plan uses both cores: wall < CPU)")
+        print(f"peak RSS of plan: {max(rss) / 1024:.1f} MB (target < 200 MB)")
+
+
+if __name__ == "__main__":
+    main()
