@@ -43,8 +43,9 @@ def run_process(argv: Sequence[str], **kwargs: object) -> Callable[[], object]:
 
 
 def paired(ours: Callable[[], object], baseline: Callable[[], object],
-           rounds: int) -> Paired:
-    """Time both callables `rounds` times, alternating which goes first."""
+           rounds: int, between: Callable[[], object] | None = None) -> Paired:
+    """Time both callables `rounds` times, alternating which goes first; `between` (not
+    timed) runs after each round, e.g. to undo what ours did."""
     mine: list[float] = []
     theirs: list[float] = []
     for index in range(rounds):
@@ -54,6 +55,8 @@ def paired(ours: Callable[[], object], baseline: Callable[[], object],
         else:
             mine.append(timed(ours))
             theirs.append(timed(baseline))
+        if between is not None:
+            between()
     ratios = [m / t for m, t in zip(mine, theirs, strict=True)]
     return Paired(statistics.median(mine), statistics.median(theirs),
                   statistics.median(ratios), rounds)

@@ -1,19 +1,30 @@
-"""The Sandbox object: builds the state, runs Werkzeug's threaded server in a background thread.
+"""The Sandbox object: builds the state and serves it with cheroot in background threads.
 
 Usable in-process (tests, `apply --sandbox`) and by the `crds-deliver sandbox` command. Binds
 to 127.0.0.1 by default: the sandbox has a single configured token and is not meant to be
 reachable from other machines.
+
+cheroot is a production WSGI server that embeds in a process: HTTP/1.1 keep-alive (a client
+reuses its connection for the hundreds of requests of a delivery), a pool of worker threads,
+and request bodies streamed to the application as they arrive (an upload chunk is written to
+the ingest area once, not first to a spool file). Werkzeug's development server, used before,
+closed every connection and made uploads run at a fifth of a raw loopback PUT.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import secrets
 import socket
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from cheroot import server as http
+from cheroot import wsgi
 
 from crds_deliver.errors import CrdsDeliverError
 from crds_deliver.projects import PROJECTS
@@ -47,11 +58,80 @@ def _check_free(host: str, port: int) -> None:
                                f"{exc.strerror or exc}") from None
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """Request handler that does not log every request to stderr (tests run many)."""
+LOG = logging.getLogger("crds_deliver.sandbox")
+WORKER_THREADS = 16  # requests served at once; a held or delayed request (faults) holds one
+STOP_WAIT = 2.0  # seconds stop() waits for requests in progress
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
+
+class _Gateway(wsgi.Gateway_10):
+    """cheroot's WSGI gateway, also handing the application its connection's socket: the
+    dropped-connection fault (app.py) shuts it, as it did under Werkzeug's server."""
+
+    def get_environ(self) -> dict:
+        environ = super().get_environ()
+        environ["werkzeug.socket"] = self.req.conn.socket
+        return environ
+
+
+_LEADING_SLASHES = re.compile(rb"^([A-Z]+ )/{2,}")
+
+
+class _LineReader(Protocol):
+    def readline(self, size: int = -1) -> bytes: ...
+
+
+class _FoldedStartLine:
+    """Reads a request's start line with `//path` folded to `/path`, the rest unchanged."""
+
+    def __init__(self, rfile: _LineReader) -> None:
+        self._rfile = rfile
+
+    def readline(self, size: int = -1) -> bytes:
+        return _LEADING_SLASHES.sub(rb"\1/", self._rfile.readline(size), count=1)
+
+
+class _Request(http.HTTPRequest):
+    """The crds package's clients join URLs into `//login/`; cheroot would refuse that as an
+    absolute URI (400), so the start line's leading slashes are folded first (the
+    application folds repeated slashes anyway)."""
+
+    def read_request_line(self) -> bool:
+        reader = self.rfile
+        self.rfile = _FoldedStartLine(reader)
+        try:
+            return super().read_request_line()
+        finally:
+            self.rfile = reader
+
+
+class _Connection(http.HTTPConnection):
+    RequestHandlerClass = _Request
+    # Read uploads from the socket in large pieces (cheroot's default is 8 kB: a 2 MB chunk
+    # then costs hundreds of system calls and Python-level reads).
+    rbufsize = 1024 * 1024
+
+
+class _Server(wsgi.Server):
+    """cheroot's server, reporting its errors to the `crds_deliver.sandbox` logger instead of
+    writing them to stderr (a client that hangs up mid-request is routine in the tests)."""
+
+    ConnectionClass = _Connection
+
+    def error_log(self, msg: str = "", level: int = logging.INFO,
+                  traceback: bool = False) -> None:
+        LOG.log(level, "%s", msg, exc_info=traceback)
+
+
+def _logged(app: Callable, log: logging.Logger) -> Callable:
+    """`app`, logging one line per request (method, path, status), for the foreground
+    `crds-deliver sandbox` command."""
+    def logging_app(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        def respond(status: str, headers: list, exc_info: object = None) -> Callable:
+            log.info("%s %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"),
+                     status.split(" ", 1)[0])
+            return start_response(status, headers, exc_info)
+        return app(environ, respond)
+    return logging_app
 
 
 class Sandbox:
@@ -68,7 +148,7 @@ class Sandbox:
         self.settings = settings or SandboxSettings()
         self.faults = Faults()
         self.stats = Stats()
-        self._server: BaseWSGIServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._url = ""
         project_dir = self.data_dir / project
@@ -96,21 +176,45 @@ class Sandbox:
 
     def start(self, host: str = "127.0.0.1", port: int = 0, log_requests: bool = False
               ) -> Sandbox:
-        """Serve in a background thread (port 0 = any free port); returns self."""
+        """Serve in background threads (port 0 = any free port); returns self once the port
+        listens. Every thread of the server is a daemon: a process that never calls stop()
+        still exits."""
         if self._server is not None:
             raise RuntimeError("sandbox already started")
-        handler = WSGIRequestHandler if log_requests else _QuietHandler
         _check_free(host, port)
-        self._server = make_server(host, port, self.app, threaded=True,
-                                   request_handler=handler)
-        self._server.daemon_threads = True
-        shown = f"[{host}]" if ":" in host else host
-        self._url = f"http://{shown}:{self._server.server_port}/"
-        server = self._server
-        # A short poll interval makes stop() quick (tests start and stop many servers).
-        self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05),
-                                        name="crds-sandbox", daemon=True)
+        app: Callable = self.app
+        if log_requests:
+            if not LOG.handlers:
+                LOG.addHandler(logging.StreamHandler())
+            LOG.setLevel(logging.INFO)
+            app = _logged(app, LOG)
+        server = _Server((host, port), app, numthreads=WORKER_THREADS, timeout=60,
+                         shutdown_timeout=1)
+        server.gateway = _Gateway
+        server.expiration_interval = 0.05  # how often it looks for stop(): tests stop many
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def serve() -> None:
+            # cheroot's threads inherit this thread's daemon flag, hence prepare() here.
+            try:
+                server.prepare()
+            except OSError as exc:
+                failure.append(exc)
+                return
+            finally:
+                ready.set()
+            server.serve()
+
+        self._server = server
+        self._thread = threading.Thread(target=serve, name="crds-sandbox", daemon=True)
         self._thread.start()
+        ready.wait()
+        if failure:
+            self._server, self._thread = None, None
+            raise SandboxError(f"the sandbox cannot listen on {host}:{port}: {failure[0]}")
+        shown = f"[{host}]" if ":" in host else host
+        self._url = f"http://{shown}:{server.bind_addr[1]}/"
         return self
 
     def wait(self) -> None:
@@ -119,13 +223,19 @@ class Sandbox:
             self._thread.join(0.5)
 
     def stop(self) -> None:
-        """Stop serving and close the catalog; the data folder keeps the state."""
+        """Stop serving and close the catalog; the data folder keeps the state.
+
+        cheroot's stop() waits for every request in progress, however long a fault delays
+        it; past STOP_WAIT seconds such requests are left to their daemon threads (as
+        Werkzeug's server left them), and stop() returns."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            stopper = threading.Thread(target=self._server.stop, name="crds-sandbox-stop",
+                                       daemon=True)
+            stopper.start()
+            stopper.join(STOP_WAIT)
             self._server = None
         if self._thread is not None:
-            self._thread.join(5)
+            self._thread.join(STOP_WAIT)
             self._thread = None
         self.catalog.close()
 
