@@ -1,0 +1,109 @@
+"""Benchmark: CPU per file of `crds-deliver plan` on many small HST reference files.
+
+    python benchmarks/plan_small.py [--files 2000] [--rounds 3]
+
+Writes FILES valid WFC3 biases of 64x64 pixels (each its own USEAFTER) and, beside them, a
+delivery of one such file. Each round runs, as processes: plan of the one-file delivery and
+plan of the FILES-file delivery, both with the base install (the `crds` package hidden, so
+no deep checks) and with the crds extra's deep checks when it is installed, and
+`sha1sum` + `sha256sum` of the same files as the floor. The cost per file is the CPU time
+(user + system) of the big plan minus that of the one-file plan (start-up and imports),
+divided by FILES - 1. Prints the medians over the rounds and plan's peak RSS.
+
+Targets: <= 1 ms CPU per file with the base install, <= 2 ms with the deep checks, peak RSS
+under 150 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.fixtures.fits import manifest_text, write_hst_ref  # noqa: E402
+
+# The plan command, optionally with the crds package made unimportable (the base install).
+PLAN = ("import sys\nif sys.argv[1] == 'base':\n    sys.modules['crds'] = None\n"
+        "sys.argv = ['crds-deliver', 'plan', *sys.argv[2:]]\n"
+        "from crds_deliver.cli import main\nmain()\n")
+
+
+def generate(folder: Path, count: int) -> None:
+    """`count` biases in folder/refs and one in folder/one/refs, each with a manifest."""
+    for name, number in (("many", count), ("one", 1)):
+        root = folder / name
+        for index in range(number):
+            day, minute = 1 + index // 1440, index % 1440
+            write_hst_ref(root / "refs" / f"b{index:07d}i_bia.fits", shape=(64, 64),
+                          overrides={"USEAFTER": f"Jan {day:02d} 2026 "
+                                                 f"{minute // 60:02d}:{minute % 60:02d}:00"})
+        (root / "delivery.yaml").write_text(
+            manifest_text("hst", "wfc3", "BIAS", ["refs/*.fits"]))
+
+
+def cpu(command: list[str]) -> tuple[float, int, int]:
+    """(CPU seconds, peak RSS in kB, exit status) of one child process."""
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(child.pid, 0)
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+
+
+def has_crds() -> bool:
+    return subprocess.run([sys.executable, "-c", "import crds.certify"],
+                          capture_output=True).returncode == 0
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--generate"]:
+        generate(Path(sys.argv[2]), int(sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    modes = ["base", "deep"] if has_crds() else ["base"]
+    with tempfile.TemporaryDirectory(prefix="crds-deliver-bench-") as tmp:
+        folder = Path(tmp)
+        print(f"writing {args.files} HST biases of 64x64 pixels ...", flush=True)
+        # A child process: plan's RSS must not start from a big parent's.
+        subprocess.run([sys.executable, __file__, "--generate", tmp, str(args.files)],
+                       check=True)
+        files = sorted(str(p) for p in (folder / "many" / "refs").glob("*.fits"))
+        size = os.path.getsize(files[0])
+        per_file: dict[str, list[float]] = {mode: [] for mode in modes}
+        rss: dict[str, int] = dict.fromkeys(modes, 0)
+        floor: list[float] = []
+        for _ in range(args.rounds):
+            for mode in modes:
+                one, _rss, code_one = cpu([sys.executable, "-c", PLAN, mode,
+                                           str(folder / "one" / "delivery.yaml")])
+                many, peak, code = cpu([sys.executable, "-c", PLAN, mode,
+                                        str(folder / "many" / "delivery.yaml")])
+                assert code_one == 0 and code == 0, f"plan ({mode}) must pass: files are valid"
+                per_file[mode].append((many - one) / (args.files - 1))
+                rss[mode] = max(rss[mode], peak)
+            sums = 0.0
+            for tool in ("sha1sum", "sha256sum"):
+                if shutil.which(tool):
+                    sums += cpu([tool, *files])[0]
+            floor.append(sums / args.files)
+    targets = {"base": 1.0, "deep": 2.0}
+    print(f"files: {args.files} (64x64 WFC3 biases, {size} bytes each)")
+    for mode in modes:
+        ms = statistics.median(per_file[mode]) * 1000
+        label = "base install" if mode == "base" else "with the crds deep checks"
+        print(f"plan CPU per file, {label}: {ms:.2f} ms (target <= {targets[mode]:g}: "
+              f"{'met' if ms <= targets[mode] else 'MISSED'}); peak RSS "
+              f"{rss[mode] / 1024:.0f} MB (target < 150)")
+    print(f"sha1sum + sha256sum CPU per file: {statistics.median(floor) * 1000:.3f} ms")
+    print(f"median of {args.rounds} rounds")
+
+
+if __name__ == "__main__":
+    main()
