@@ -113,7 +113,9 @@ def resolve_globs(manifest_file: str, folder: Path, patterns: Sequence[str],
             result.problems.append(Problem(manifest_file, message, line, col, where))
 
         base = Path(pattern).expanduser()
-        full = str(base if base.is_absolute() else folder / base)
+        # Lexically normalised, so `../x` works from a folder that does not exist yet (a
+        # manifest the Python API has not saved); escapes are judged on resolved paths.
+        full = os.path.normpath(base if base.is_absolute() else folder / base)
         matches = sorted(m for m in glob.glob(full, recursive=True) if os.path.isfile(m))
         if not matches:
             problem(f"{where}: '{pattern}' matches no file")

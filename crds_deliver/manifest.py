@@ -386,6 +386,13 @@ def load_manifest(path: Path) -> LoadResult:
         data = path.read_bytes()
     except OSError as exc:
         return LoadResult(path, None, [Problem(file, f"cannot read: {exc.strerror or exc}")])
+    return parse_manifest(path, data)
+
+
+def parse_manifest(path: Path, data: bytes) -> LoadResult:
+    """Parse and validate manifest bytes as if read from `path` (which locates the problems
+    and anchors the globs): the Python API checks a manifest it built before writing it."""
+    file = str(path)
     text, problems = _decode(data, file)
     if text is None:
         return LoadResult(path, None, problems)

@@ -21,7 +21,7 @@ from pathlib import Path
 from crds_deliver.certify import CertifyResult, Finding, Preflight, deep
 from crds_deliver.certify.delivery import CertifiedFile, certify_delivery
 from crds_deliver.files import ResolvedFile, digest_file, resolve_globs
-from crds_deliver.manifest import Manifest, load_manifest
+from crds_deliver.manifest import LoadResult, Manifest, load_manifest
 from crds_deliver.problems import Problem, Severity
 from crds_deliver.record import (
     TERMINAL_STATES,
@@ -168,8 +168,13 @@ def decide(plan: ManifestPlan) -> None:
 
 def make_plan(manifest_path: Path, *, on_progress: Progress | None = None) -> ManifestPlan:
     """Plan one manifest. Never raises for bad content: problems are in the plan."""
+    return plan_loaded(load_manifest(manifest_path), on_progress=on_progress)
+
+
+def plan_loaded(loaded: LoadResult, *, on_progress: Progress | None = None) -> ManifestPlan:
+    """Plan a manifest already read (the API and apply read it once per run)."""
+    manifest_path = loaded.path
     shown = str(manifest_path)
-    loaded = load_manifest(manifest_path)
     if loaded.manifest is None:
         return ManifestPlan(shown, Action.REFUSE, "the manifest is not valid",
                             problems=loaded.problems, manifest_path=manifest_path)
