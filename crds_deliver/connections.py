@@ -12,14 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from crds_deliver.apply import Callbacks, Connection
-from crds_deliver.crds import resolve_server
 from crds_deliver.credentials import Credentials, Token, find_credentials
 from crds_deliver.errors import UsageError
 from crds_deliver.lock import DeliveryLock, session_lock_path
-from crds_deliver.manifest import Manifest
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # apply and crds bring requests: imported when a connection is made
+    from crds_deliver.apply import Callbacks, Connection
+    from crds_deliver.manifest import Manifest
     from crds_deliver.sandbox import Sandbox
 
 SANDBOX_USER = "sandbox"
@@ -36,6 +35,8 @@ class SandboxPool:
         self._servers: dict[str, Sandbox] = {}
 
     def connection(self, project: str) -> Connection:
+        from crds_deliver.apply import Connection
+
         try:
             from crds_deliver.sandbox import Sandbox  # the sandbox extra is optional
         except ImportError as exc:
@@ -62,6 +63,9 @@ def user_connection(manifest: Manifest, token_file: Path | None, username: str |
                     on_warning: Callable[[str], None]) -> Connection:
     """The manifest's server (CRDS_SERVER_URL overrides) with the user's own credentials;
     warnings about where they came from (a readable ini file) go to `on_warning`."""
+    from crds_deliver.apply import Connection
+    from crds_deliver.crds import resolve_server
+
     choice = resolve_server(manifest.project, manifest.server)
     credentials = find_credentials(token_file=token_file, username=username, prompt=prompt)
     for warning in credentials.warnings:

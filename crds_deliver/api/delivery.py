@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crds_deliver.api.values import (
     VALUES,
@@ -30,17 +31,18 @@ from crds_deliver.api.values import (
     manifest_text,
 )
 from crds_deliver.api.views import Outcome, Plan
-from crds_deliver.apply import Callbacks, Connection, deliver, finish, planned_files
-from crds_deliver.apply import Outcome as EngineOutcome
 from crds_deliver.connections import SandboxPool, session_lock, user_connection
 from crds_deliver.errors import CrdsDeliverError
 from crds_deliver.lock import DeliveryLock
 from crds_deliver.manifest import LoadResult, Manifest, load_manifest, parse_manifest
-from crds_deliver.plan import Action, Progress, plan_loaded
 from crds_deliver.problems import Problem, Severity
 from crds_deliver.record import Record, State, edited_problem, problems_with_record, record_path
 from crds_deliver.record import write_atomically as write_file
 from crds_deliver.scaffold import schema_reference
+
+if TYPE_CHECKING:  # planning loads astropy, delivering requests: imported when first used
+    from crds_deliver.apply import Callbacks, Connection
+    from crds_deliver.plan import Progress
 
 # Where apply() saves a delivery built from values when save() was not called first.
 DEFAULT_FOLDER = Path("crds-deliveries")
@@ -218,6 +220,8 @@ class Delivery:
     def plan(self, on_progress: Progress | None = None) -> Plan:
         """Resolve the files, digest and certify them offline, and say what apply would do.
         `on_progress(file, bytes_done, size)` follows the hashing of large files."""
+        from crds_deliver.plan import plan_loaded
+
         return Plan(plan_loaded(self._loaded, on_progress=on_progress))
 
     def save(self, path: FileArg | None = None, *, overwrite: bool = False) -> Path:
@@ -278,6 +282,10 @@ class Delivery:
         DeliveryRefused when
         the plan has errors, and the engine's typed errors (CrdsDeliverError) otherwise.
         """
+        from crds_deliver.apply import Callbacks, deliver, planned_files
+        from crds_deliver.apply import Outcome as EngineOutcome
+        from crds_deliver.plan import Action, plan_loaded
+
         self._valid()
         self.save()
         manifest = self._checked()
@@ -326,6 +334,8 @@ class Delivery:
                 username: str | None, prompt: Callable[[str], str] | None,
                 callbacks: Callbacks | None, on_warning: Callable[[str], None] | None
                 ) -> Outcome:
+        from crds_deliver.apply import Callbacks, finish
+
         manifest = self._checked()
         callbacks = callbacks or Callbacks()
         pool = _pool(sandbox) or self._sandbox

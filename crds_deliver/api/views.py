@@ -10,13 +10,17 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from crds_deliver.apply import Outcome as EngineOutcome
-from crds_deliver.certify import Finding
-from crds_deliver.plan import ManifestPlan, PlannedFile
 from crds_deliver.problems import Problem, Severity
-from crds_deliver.record import Record, State
+from crds_deliver.record import State
 from crds_deliver.report import finding_line, plans_json, plans_text, problem_line
+
+if TYPE_CHECKING:  # the engine's modules bring astropy and requests; views only wrap values
+    from crds_deliver.apply import Outcome as EngineOutcome
+    from crds_deliver.certify import Finding
+    from crds_deliver.plan import ManifestPlan, PlannedFile
+    from crds_deliver.record import Record
 
 
 def _table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import secrets
 import sys
 import tempfile
 import time
@@ -16,19 +15,15 @@ import typer
 
 from crds_deliver.cli.app import app
 from crds_deliver.cli.common import exit_code, manifest_paths
-from crds_deliver.credentials import Credentials, Token, find_credentials, in_ci
-from crds_deliver.errors import CrdsDeliverError, UsageError
+from crds_deliver.connections import SandboxPool
+from crds_deliver.credentials import in_ci
+from crds_deliver.errors import CrdsDeliverError
 from crds_deliver.gitops import commit_file, record_commit_message, repository_of
-from crds_deliver.lock import DeliveryLock, session_lock_path
-from crds_deliver.problems import Severity
 from crds_deliver.report import problem_line
 
 if TYPE_CHECKING:
-    from crds_deliver.apply import Callbacks, Connection, Outcome
+    from crds_deliver.apply import Callbacks, Outcome
     from crds_deliver.crds import Message, RequestEvent
-    from crds_deliver.manifest import Manifest
-
-SANDBOX_USER = "sandbox"
 
 
 def delivery_targets(paths: list[Path], commit: bool) -> tuple[list[Path], bool]:
@@ -41,55 +36,6 @@ def delivery_targets(paths: list[Path], commit: bool) -> tuple[list[Path], bool]
         for path in found:
             repository_of(path)
     return found, sys.stdin.isatty() and sys.stdout.isatty() and not in_ci()
-
-
-class SandboxPool:
-    """Sandbox servers started in this process, one per project, on free ports; their state
-    lives under `data` (the sandbox keeps `<data>/<project>/`), so a later
-    `crds-deliver sandbox --data DIR --project P` serves it again."""
-
-    def __init__(self, data: Path) -> None:
-        self.data = data
-        self.token = Token(secrets.token_hex(16))
-        self._servers: dict[str, Any] = {}
-
-    def connection(self, project: str) -> Connection:
-        from crds_deliver.apply import Connection
-
-        try:
-            from crds_deliver.sandbox import Sandbox  # the sandbox extra is optional
-        except ImportError as exc:
-            raise UsageError("--sandbox needs Werkzeug: pip install 'crds-deliver[sandbox]' "
-                             f"({exc})") from None
-
-        server = self._servers.get(project)
-        if server is None:
-            server = Sandbox(self.data, project=project, username=SANDBOX_USER,
-                             token=self.token.reveal())
-            server.start(host="127.0.0.1", port=0)
-            self._servers[project] = server
-        credentials = Credentials(server.username, self.token, "sandbox", "sandbox")
-        return Connection(server.url, credentials, sandbox=True, poll_seconds=0.2)
-
-    def stop(self) -> None:
-        for server in self._servers.values():
-            server.stop()
-        self._servers.clear()
-
-
-def user_connection(manifest: Manifest, token_file: Path | None, username: str | None,
-                    prompt: Callable[[str], str] | None, callbacks: Callbacks) -> Connection:
-    """The manifest's server (CRDS_SERVER_URL overrides) with the user's own credentials."""
-    from crds_deliver.apply import Connection
-    from crds_deliver.crds import resolve_server
-
-    choice = resolve_server(manifest.project, manifest.server)
-    credentials = find_credentials(token_file=token_file, username=username, prompt=prompt)
-    for warning in credentials.warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    callbacks.say(f"server {choice.url} ({choice.source}); user {credentials.username} "
-                  f"({credentials.username_source}); token from {credentials.token_source}")
-    return Connection(choice.url, credentials, use_case=choice.use_case)
 
 
 def make_callbacks(verbose: bool, interactive: bool) -> Callbacks:
@@ -171,15 +117,6 @@ def commit_outcome(outcome: Outcome) -> None:
         typer.echo(f"{outcome.manifest_path}: committed {record.path.name} as {commit[:12]}")
 
 
-def _refusal(plan: Any) -> list[str]:
-    lines = [problem_line(p) for p in plan.problems if p.severity is Severity.ERROR]
-    for finding in plan.all_findings():
-        if finding.severity is Severity.ERROR:
-            lines.append(f"{getattr(finding, 'file', '') or plan.manifest}: "
-                         f"{getattr(finding, 'message', finding)}")
-    return lines
-
-
 @app.command()
 def apply(
     paths: list[Path] = typer.Argument(..., help="Manifests, or folders searched for *.yaml."),
@@ -230,56 +167,24 @@ def apply(
 def _apply_one(path: Path, pool: SandboxPool | None, yes: bool, interactive: bool,
                token_file: Path | None, username: str | None, wait: bool,
                verbose: bool) -> Outcome | None:
-    from crds_deliver.apply import Outcome, deliver, planned_files
-    from crds_deliver.manifest import load_manifest
-    from crds_deliver.plan import Action, make_plan
-    from crds_deliver.record import State, edited_problem
+    from crds_deliver.api import Delivery, DeliveryError, DeliveryRefused
 
-    loaded = load_manifest(path)
-    if loaded.manifest is None:
-        for problem in loaded.problems:
+    try:
+        return Delivery.load(path).apply(
+            sandbox=pool, yes=yes or not interactive, ask=typer.confirm, token_file=token_file,
+            username=username, prompt=getpass.getpass if interactive else None, wait=wait,
+            callbacks=make_callbacks(verbose, interactive), on_warning=echo_warning).engine_outcome
+    except DeliveryRefused as refused:
+        for line in refused.plan.error_lines():
+            typer.echo(line, err=True)
+        typer.echo(f"{path}: refused: {refused.plan.reason}", err=True)
+    except DeliveryError as invalid:
+        for problem in invalid.problems:
             typer.echo(problem_line(problem), err=True)
-        typer.echo(f"{path}: refused: the manifest is not valid", err=True)
-        return None
-    manifest = loaded.manifest
-    edited = edited_problem(manifest)
-    if edited is not None:
-        typer.echo(problem_line(edited), err=True)
-        return None
-    callbacks = make_callbacks(verbose, interactive)
-    with DeliveryLock(path, wait=wait, on_message=callbacks.say):
-        plan = make_plan(path)
-        if plan.action is Action.REFUSE:
-            for line in _refusal(plan):
-                typer.echo(line, err=True)
-            typer.echo(f"{path}: refused: {plan.reason}", err=True)
-            return None
-        if plan.action is Action.SKIP:
-            return Outcome(path, State(plan.state), None, False, plan.reason)
-        connection = _connection(manifest, pool, token_file, username, interactive, callbacks)
-        if plan.action is Action.DELIVER and interactive and not yes:
-            total = sum(f.size or 0 for f in plan.files)
-            if not typer.confirm(f"deliver {len(plan.files)} file(s), {total} bytes, from "
-                                 f"{path} to {connection.url}?"):
-                typer.echo(f"{path}: not delivered")
-                return Outcome(path, None, None, False, "not delivered (declined)")
-        typer.echo(f"{path}: {plan.reason}; server {connection.url}")
-        with session_lock(path, wait, callbacks):
-            return deliver(manifest, planned_files(manifest, plan), plan.all_findings(),
-                           connection, callbacks)
+        typer.echo(f"{path}: refused: {invalid.what}", err=True)
+    return None
 
 
-def session_lock(path: Path, wait: bool, callbacks: Callbacks) -> DeliveryLock:
-    """The repository's server-session lock (see crds_deliver.lock.session_lock_path)."""
-    return DeliveryLock(path, wait=wait, on_message=callbacks.say,
-                        lock_file=session_lock_path(path),
-                        busy="another crds-deliver run of this repository is using the "
-                             "server session (the ingest area and login are one per user)")
-
-
-def _connection(manifest: Manifest, pool: SandboxPool | None, token_file: Path | None,
-                username: str | None, interactive: bool, callbacks: Callbacks) -> Connection:
-    if pool is not None:
-        return pool.connection(manifest.project)
-    prompt = getpass.getpass if interactive else None
-    return user_connection(manifest, token_file, username, prompt, callbacks)
+def echo_warning(text: str) -> None:
+    """A doubt about the user's settings (a readable ini file), on stderr."""
+    typer.echo(f"warning: {text}", err=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import os
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,22 +11,18 @@ import typer
 
 from crds_deliver.cli.app import app
 from crds_deliver.cli.apply import (
-    SandboxPool,
     commit_outcome,
     delivery_targets,
     echo_outcome,
+    echo_warning,
     make_callbacks,
-    session_lock,
-    user_connection,
 )
 from crds_deliver.cli.common import exit_code
-from crds_deliver.errors import CrdsDeliverError, ManifestError
-from crds_deliver.lock import DeliveryLock
-from crds_deliver.report import problem_line
+from crds_deliver.connections import SandboxPool
+from crds_deliver.errors import CrdsDeliverError
 
 if TYPE_CHECKING:
     from crds_deliver.apply import Outcome
-    from crds_deliver.record import Record
 
 
 def _finish_all(button: str, paths: list[Path], sandbox_data: Path | None, commit: bool,
@@ -46,8 +41,8 @@ def _finish_all(button: str, paths: list[Path], sandbox_data: Path | None, commi
                 not_ready = record is None or record.state is not State.READY
                 if not_ready and len(found) > 1:  # folders: only READY deliveries concern us
                     continue
-                outcome = _finish_one(button, path, record, pool, token_file, username,
-                                      interactive, verbose)
+                outcome = _finish_one(button, path, pool, token_file, username, interactive,
+                                      verbose)
             except CrdsDeliverError as exc:
                 typer.echo(f"{path}: error: {exc}", err=True)
                 failures.append(exc.exit_code)
@@ -58,35 +53,17 @@ def _finish_all(button: str, paths: list[Path], sandbox_data: Path | None, commi
     raise typer.Exit(exit_code(failures))
 
 
-def _finish_one(button: str, path: Path, record: Record | None, pool: SandboxPool | None,
+def _finish_one(button: str, path: Path, pool: SandboxPool | None,
                 token_file: Path | None, username: str | None, interactive: bool,
                 verbose: bool) -> Outcome:
-    from crds_deliver.apply import finish
-    from crds_deliver.manifest import load_manifest
-    from crds_deliver.record import edited_problem
+    from crds_deliver.api import Delivery
 
-    loaded = load_manifest(path)
-    if loaded.manifest is None:
-        raise ManifestError("; ".join(problem_line(p) for p in loaded.problems))
-    manifest = loaded.manifest
-    edited = edited_problem(manifest)
-    if edited is not None:
-        raise ManifestError(edited.message)
-    callbacks = make_callbacks(verbose, interactive)
-    sandboxed = record is not None and (record.data.get("server") or {}).get("sandbox")
-    if sandboxed and pool is None and not os.environ.get("CRDS_SERVER_URL"):
-        raise CrdsDeliverError(
-                f"{path} was delivered to a sandbox: give --sandbox-data DIR (the folder "
-                "`apply --sandbox --sandbox-data DIR` used), or run `crds-deliver sandbox "
-                "--data DIR/<project>` and point CRDS_SERVER_URL at it")
-    with DeliveryLock(path, on_message=callbacks.say):
-        if pool is not None:
-            connection = pool.connection(manifest.project)
-        else:
-            connection = user_connection(manifest, token_file, username,
-                                         getpass.getpass if interactive else None, callbacks)
-        with session_lock(path, False, callbacks):
-            return finish(manifest, connection, button, callbacks)
+    delivery = Delivery.load(path)
+    finish = delivery.confirm if button == "confirm" else delivery.cancel
+    outcome = finish(sandbox=pool, token_file=token_file, username=username,
+                     prompt=getpass.getpass if interactive else None,
+                     callbacks=make_callbacks(verbose, interactive), on_warning=echo_warning)
+    return outcome.engine_outcome
 
 
 _PATHS = typer.Argument(..., help="Manifests (or folders) whose READY deliveries to finish.")

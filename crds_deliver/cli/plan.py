@@ -20,10 +20,11 @@ if TYPE_CHECKING:
 
 def _plan_with_progress(path: Path) -> ManifestPlan:
     """Rich progress bars on stderr while hashing, only for a person watching a terminal."""
-    from crds_deliver.plan import make_plan
+    from crds_deliver.api import Delivery
 
+    delivery = Delivery.load(path)
     if not sys.stderr.isatty():
-        return make_plan(path)
+        return delivery.plan().manifest_plan
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
@@ -37,7 +38,7 @@ def _plan_with_progress(path: Path) -> ManifestPlan:
                 tasks[name] = bars.add_task(name, total=total)
             bars.update(tasks[name], completed=done)
 
-        return make_plan(path, on_progress=on_progress)
+        return delivery.plan(on_progress).manifest_plan
 
 
 @app.command()

@@ -23,12 +23,11 @@ def validate(
         None, "--codequality", metavar="FILE", help=ci.CODEQUALITY_HELP),
 ) -> None:
     """Check manifests against the submission-form schema, offline. Exit 1 on any problem."""
-    from crds_deliver.manifest import load_manifest
-    from crds_deliver.record import problems_with_record
+    from crds_deliver.api import Delivery
 
     if output is OutputFormat.markdown:
         raise typer.BadParameter("validate writes text or json", param_hint="--format")
-    results = {str(p): problems_with_record(load_manifest(p)) for p in manifest_paths(paths)}
+    results = {str(p): Delivery.load(p).validate() for p in manifest_paths(paths)}
     invalid = sum(1 for probs in results.values() if has_errors(probs))
     total = sum(len(probs) for probs in results.values())
     if output is OutputFormat.json:
