@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from tests.api.conftest import EXAMPLE
+
 HEAVY = ("astropy", "requests", "numpy", "jsonschema")
 
 
@@ -19,9 +21,11 @@ def test_import_crds_deliver_loads_no_astropy_nor_requests() -> None:
     assert _loaded_after("import crds_deliver") == []
 
 
-def test_the_api_loads_on_first_use() -> None:
-    loaded = _loaded_after("import crds_deliver; crds_deliver.Delivery")
-    assert "astropy" in loaded and "requests" in loaded
+def test_the_api_loads_the_engine_when_it_is_used() -> None:
+    load = f"from crds_deliver import Delivery; delivery = Delivery.load({str(EXAMPLE)!r})"
+    assert _loaded_after(f"{load}; delivery.validate()") == ["jsonschema"]
+    planned = _loaded_after(f"{load}; delivery.plan()")
+    assert "astropy" in planned and "requests" not in planned
 
 
 def test_unknown_names_are_attribute_errors() -> None:
