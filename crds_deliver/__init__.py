@@ -12,9 +12,19 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from crds_deliver.api import Delivery, DeliveryError, DeliveryRefused, Outcome, Plan
+    from crds_deliver.api import (
+        Delivery,
+        DeliveryError,
+        DeliveryRefused,
+        History,
+        HistoryEntry,
+        Outcome,
+        Plan,
+        history,
+    )
 
-__all__ = ["Delivery", "DeliveryError", "DeliveryRefused", "Outcome", "Plan", "__version__"]
+__all__ = ["Delivery", "DeliveryError", "DeliveryRefused", "History", "HistoryEntry", "Outcome",
+           "Plan", "__version__", "history"]
 
 
 def __getattr__(name: str) -> object:

@@ -9,7 +9,9 @@ See docs/python-api.md.
 """
 
 from crds_deliver.api.delivery import Delivery, DeliveryRefused
+from crds_deliver.api.history import History, HistoryEntry, history
 from crds_deliver.api.values import DeliveryError
 from crds_deliver.api.views import Outcome, Plan
 
-__all__ = ["Delivery", "DeliveryError", "DeliveryRefused", "Outcome", "Plan"]
+__all__ = ["Delivery", "DeliveryError", "DeliveryRefused", "History", "HistoryEntry", "Outcome",
+           "Plan", "history"]

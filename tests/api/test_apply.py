@@ -90,3 +90,21 @@ def test_cli_apply_goes_through_the_api(notebook: Path, form, pool: SandboxPool,
     assert "2 file(s) pass preflight; server " + sandbox.url in result.output
     assert Delivery.load(manifest).record.state.value == "READY"
     assert json.loads(json.dumps(Delivery.load(manifest).history))[-1][0] == "READY"
+
+
+def test_history_lists_the_deliveries_of_a_folder(notebook: Path, form,
+                                                  pool: SandboxPool, run_cli) -> None:
+    from crds_deliver import history
+
+    assert history(notebook) == [] and "<tbody></tbody>" in history(notebook)._repr_html_()
+    first = _darks(form, name="first")
+    first.apply(sandbox=pool)
+    first.confirm()
+    rows = history(notebook)
+    assert [(r.manifest, r.state, r.files, r.sandbox) for r in rows] == [
+        ("crds-deliveries/first.yaml", "CONFIRMED", 2, True)]
+    assert "CONFIRMED (sandbox)" in rows._repr_html_()
+    printed = run_cli(["history", notebook, "--format", "json"])
+    assert json.loads(printed.output) == [row.to_dict() for row in rows]
+    with pytest.raises(FileNotFoundError):
+        history(notebook / "nowhere")
