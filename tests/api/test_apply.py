@@ -26,8 +26,10 @@ def test_apply_saves_delivers_and_records_then_confirm(notebook: Path, form,
     assert delivery.saved and delivery.path == manifest
     assert outcome.state == "READY" and outcome.changed and outcome.ready
     assert "/display_result/" in (outcome.results_url or "")
-    assert outcome.file_map == {"jwst_miri_dark_0001.fits": "jwst_miri_dark_0001.fits",
-                                "jwst_miri_dark_0002.fits": "jwst_miri_dark_0002.fits"}
+    names = outcome.file_map  # uploaded name -> the official name the server gave
+    assert sorted(names) == ["jwst_miri_dark_0001.fits", "jwst_miri_dark_0002.fits"]
+    assert len(set(names.values())) == 2
+    assert all(name.startswith("jwst_miri_dark_") for name in names.values())
     record = yaml.safe_load(record_path(manifest).read_text())
     assert record["state"] == "READY" and record["server"]["sandbox"] is True
     assert [state for state, _ in delivery.history] == ["SUBMITTING", "SUBMITTED", "READY"]
