@@ -15,6 +15,7 @@ import pytest
 from crds_deliver.manifest import load_manifest
 from crds_deliver.plan import Action, make_plan, replace_pinned
 from crds_deliver.problems import Severity
+from tests.fixtures.examples import copy_examples
 from tests.fixtures.fits import make_delivery, write_jwst_ref
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,9 +37,10 @@ def miri_delivery(tmp_path: Path, count: int = 2, **kw) -> Path:
                          kw.pop("file_type", "DARK"), ["refs/*.fits"], **kw)
 
 
-def test_examples_plan_offline_with_no_errors_and_valid_json() -> None:
+def test_examples_plan_offline_with_no_errors_and_valid_json(tmp_path: Path) -> None:
     pytest.importorskip("asdf")
-    out = run_plan("manifests/", "--format", "json")
+    copy_examples(tmp_path / "manifests")
+    out = run_plan("manifests/", "--format", "json", cwd=tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
     data = json.loads(out.stdout)
     jsonschema.validate(data, PLAN_SCHEMA)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.fixtures.examples import copy_examples
 from tests.test_manifest import FOUR_FAULTS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,8 +26,7 @@ def test_version():
 
 
 def test_example_manifests_are_valid(tmp_path):
-    examples = tmp_path / "manifests"
-    shutil.copytree(REPO / "manifests", examples)
+    examples = copy_examples(tmp_path / "manifests")
     result = run("validate", str(examples))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "all valid" in result.stdout
