@@ -433,6 +433,7 @@ class SandboxApp:
         pause = faults.take_delay(path)
         if pause:
             time.sleep(pause)
+        faults.wait_if_held(path)
         status = faults.take_error(path)
         if status:
             return Response(f"{status} (fault injected)", status=status)(environ, start_response)

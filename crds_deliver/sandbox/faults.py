@@ -37,6 +37,7 @@ class Faults:
         self._drops: list[_Counted] = []
         self._errors: list[_Counted] = []
         self._delays: list[_Counted] = []
+        self._holds: list[tuple[_Counted, threading.Event]] = []
         self._held_locks: dict[str, str] = {}
         self._expire_sessions = False
         self._outcome: str | None = None
@@ -70,6 +71,16 @@ class Faults:
         """Sleep `seconds` before answering the next `count` (matching) requests."""
         with self._lock:
             self._delays.append(_Counted(count, path_prefix, seconds))
+
+    def hold(self, count: int = 1, path_prefix: str | None = None,
+             limit: float = 60.0) -> threading.Event:
+        """Keep the next `count` (matching) requests waiting until the returned event is set,
+        or `limit` seconds pass. A test releases them once the rest of its scene is in place,
+        rather than guessing a delay long enough for a loaded machine."""
+        release = threading.Event()
+        with self._lock:
+            self._holds.append((_Counted(count, path_prefix, limit), release))
+        return release
 
     def hold_lock(self, instrument: str, user: str = "another_user") -> None:
         """Pretend `user` holds the lock of `instrument` until release_lock()."""
@@ -133,6 +144,16 @@ class Faults:
         with self._lock:
             item = self._take(self._delays, path)
             return item.value if item else 0.0
+
+    def wait_if_held(self, path: str) -> None:
+        """Block this request while a hold() matching it is not released."""
+        with self._lock:
+            held = next(((item, release) for item, release in self._holds
+                         if item.matches(path)), None)
+            if held is not None:
+                held[0].remaining -= 1
+        if held is not None:
+            held[1].wait(held[0].value)
 
     def take_chunk_failure(self) -> bool:
         with self._lock:

@@ -78,17 +78,20 @@ def test_overlapping_applies_never_mix_their_files(delivery_repo, sandbox, tmp_p
     """The ingest area is one per user on the server: while one run uploads for a manifest,
     another run's manifest must not wipe it, add to it, or be submitted with it."""
     repo, manifests = _two_manifest_repo(delivery_repo)
-    sandbox.faults.delay(2.0, count=1, path_prefix="/upload/chunked/")  # run one is uploading
+    uploading = sandbox.faults.hold(count=1, path_prefix="/upload/chunked/")  # run one uploads
     logs = [tmp_path / "one.log", tmp_path / "two.log"]
     first = start_apply(repo.root / "manifests", sandbox, output=logs[0])
     wait_until(lambda: sandbox.stats.requests > 0 and lock_path(manifests[0]).exists()
                and "logging in" in logs[0].read_text(), first, what="run one uploading")
     second = start_apply(repo.root / "manifests", sandbox, output=logs[1])
+    # run two skips manifest one while run one's upload is still held
+    wait_until(lambda: "another apply is running" in logs[1].read_text(), second,
+               what="run two skipping manifest one")
+    uploading.set()
     codes = [first.wait(timeout=120), second.wait(timeout=120)]
     output = "\n".join(log.read_text() for log in logs)
     assert "Traceback" not in output
     assert codes[0] == 0, output
-    assert "another apply is running" in logs[1].read_text()  # run two skipped manifest one
     assert "FAILED" not in output
     rerun = subprocess.run([sys.executable, "-m", "crds_deliver", "apply",
                             str(repo.root / "manifests")], env=_env(sandbox),
