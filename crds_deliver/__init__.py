@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+try:
+    # Written by setuptools-scm from the git tag when the package is built or installed.
+    from crds_deliver._version import __version__
+except ImportError:  # a source tree that was never installed (PYTHONPATH=. in a bare copy)
+    __version__ = "0.0.0+unknown"
 
 if TYPE_CHECKING:
     from crds_deliver.api import (
