@@ -150,6 +150,22 @@ def publish(command: str, problems: Iterable[Problem], echo: Callable[[str], obj
         _write(target, json.dumps(issues, indent=2) + "\n", append=False)
 
 
+def append_step_summary(markdown: str, env: Mapping[str, str] | None = None) -> None:
+    """Add Markdown to GitHub's step summary (the run's page); a no-op elsewhere."""
+    env = os.environ if env is None else env
+    step_summary = env.get("GITHUB_STEP_SUMMARY")
+    if _is_true(env.get("GITHUB_ACTIONS")) and step_summary:
+        _write(Path(step_summary), markdown.rstrip("\n") + "\n\n", append=True)
+
+
+def outcomes_markdown(command: str, rows: Iterable[tuple[str, str, str]]) -> str:
+    """A table of what a delivery command did: (manifest, state, what happened) per row."""
+    lines = [f"### crds-deliver {command}", "", "| manifest | state | outcome |",
+             "|---|---|---|"]
+    lines += [f"| `{m}` | {state} | {text.replace('|', '/')} |" for m, state, text in rows]
+    return "\n".join(lines) + "\n"
+
+
 def plan_problems(plans: Iterable[ManifestPlan]) -> list[Problem]:
     """A plan's problems and certification findings as located Problems (a finding names its
     file as the user reaches it, so it is placed on that file)."""

@@ -20,12 +20,15 @@ from pathlib import Path
 
 from crds_deliver.certify import CertifyResult, Finding, Preflight, deep
 from crds_deliver.certify.delivery import CertifiedFile, certify_delivery
+from crds_deliver.decision import DecisionError, decision_file, how_to_decide, read_decision
 from crds_deliver.files import ResolvedFile, digest_file, resolve_globs
 from crds_deliver.manifest import LoadResult, Manifest, load_manifest
 from crds_deliver.problems import Problem, Severity
 from crds_deliver.record import (
     TERMINAL_STATES,
     RecordError,
+    State,
+    load_record,
     problems_with_record,
     read_state,
 )
@@ -166,6 +169,21 @@ def decide(plan: ManifestPlan) -> None:
         plan.reason = f"{len(plan.files)} file(s) pass preflight"
 
 
+def ready_reason(manifest_path: Path) -> str:
+    """What a READY delivery waits for: the decision file to add, or the one already there
+    (which `apply --pending` acts on), so the pull request's plan states the next step."""
+    try:
+        decision = read_decision(manifest_path)
+    except DecisionError as exc:
+        return f"READY, but the decision is unclear: {exc}"
+    if decision is not None:
+        return (f"READY; {decision_file(manifest_path, decision)} is there: "
+                f"apply --pending will {decision} it")
+    submission = (load_record(manifest_path) or {}).get("submission")
+    results_url = submission.get("results_url") if isinstance(submission, dict) else None
+    return how_to_decide(manifest_path, results_url)
+
+
 def make_plan(manifest_path: Path, *, on_progress: Progress | None = None) -> ManifestPlan:
     """Plan one manifest. Never raises for bad content: problems are in the plan."""
     return plan_loaded(load_manifest(manifest_path), on_progress=on_progress)
@@ -199,7 +217,8 @@ def plan_loaded(loaded: LoadResult, *, on_progress: Progress | None = None) -> M
             plan.reason = f"the result record says {state.value}: nothing left to do"
             return plan
         plan.action = Action.RESUME
-        plan.reason = f"a delivery is under way ({state.value}): apply will follow it up"
+        plan.reason = (ready_reason(manifest_path) if state is State.READY else
+                       f"a delivery is under way ({state.value}): apply will follow it up")
 
     resolution = resolve_globs(shown, manifest.folder, manifest.files,
                                lambda i: manifest.locate(("files", i)),

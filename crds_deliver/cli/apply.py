@@ -17,6 +17,7 @@ from crds_deliver.cli.app import app
 from crds_deliver.cli.common import exit_code, manifest_paths
 from crds_deliver.connections import SandboxPool
 from crds_deliver.credentials import in_ci
+from crds_deliver.decision import read_decision
 from crds_deliver.errors import CrdsDeliverError
 from crds_deliver.gitops import commit_file, record_commit_message, repository_of
 from crds_deliver.report import problem_line
@@ -131,31 +132,43 @@ def apply(
     username: str | None = typer.Option(None, "--username", help="CRDS user name."),
     wait: bool = typer.Option(False, "--wait", help="Wait for another apply of the same "
                                                     "manifest instead of failing."),
+    pending: bool = typer.Option(
+        False, "--pending", help="Act on decision files too: confirm (or cancel) a READY "
+                                 "delivery whose <manifest>.confirm (or .cancel) is there; "
+                                 "leave the other READY ones waiting, without contacting the "
+                                 "server. What CI runs on the default branch."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show every web request."),
 ) -> None:
     """Deliver manifests: plan, certify, submit, follow progress, write result records."""
+    from crds_deliver.ci import append_step_summary, outcomes_markdown
     from crds_deliver.record import State
 
     if sandbox_data is not None and not sandbox:
         raise typer.BadParameter("--sandbox-data needs --sandbox", param_hint="--sandbox-data")
     found, interactive = delivery_targets(paths, commit)
     failures: list[int] = []  # the exit code each failed manifest calls for
+    rows: list[tuple[str, str, str]] = []  # the step summary: manifest, state, what happened
     with ExitStack() as stack:
         pool = SandboxPool(sandbox_data or Path(stack.enter_context(
             tempfile.TemporaryDirectory(prefix="crds-deliver-sandbox-")))) if sandbox else None
         if pool is not None:
             stack.callback(pool.stop)
+        stack.callback(lambda: append_step_summary(outcomes_markdown("apply", rows)))
         for path in found:
             try:
                 outcome = _apply_one(path, pool, yes, interactive, token_file, username, wait,
-                                     verbose)
+                                     verbose, pending)
             except CrdsDeliverError as exc:
                 typer.echo(f"{path}: error: {exc}", err=True)
                 failures.append(exc.exit_code)
+                rows.append((str(path), "error", str(exc)))
                 continue
             if outcome is None:
                 failures.append(1)
+                rows.append((str(path), "refused", "see the job log"))
                 continue
+            rows.append((str(path), outcome.state.value if outcome.state else "-",
+                         outcome.summary))
             echo_outcome(outcome)
             if outcome.changed and outcome.state in (State.BAD_FILES, State.FAILED):
                 failures.append(1)
@@ -166,14 +179,31 @@ def apply(
 
 def _apply_one(path: Path, pool: SandboxPool | None, yes: bool, interactive: bool,
                token_file: Path | None, username: str | None, wait: bool,
-               verbose: bool) -> Outcome | None:
+               verbose: bool, pending: bool = False) -> Outcome | None:
     from crds_deliver.api import Delivery, DeliveryError, DeliveryRefused
+    from crds_deliver.apply import Outcome
+    from crds_deliver.plan import ready_reason
+    from crds_deliver.record import Record, State
 
+    talk = dict(token_file=token_file, username=username,
+                prompt=getpass.getpass if interactive else None,
+                callbacks=make_callbacks(verbose, interactive), on_warning=echo_warning)
     try:
-        return Delivery.load(path).apply(
-            sandbox=pool, yes=yes or not interactive, ask=typer.confirm, token_file=token_file,
-            username=username, prompt=getpass.getpass if interactive else None, wait=wait,
-            callbacks=make_callbacks(verbose, interactive), on_warning=echo_warning).engine_outcome
+        delivery = Delivery.load(path)
+        # --pending: a decision file finishes a READY delivery, even one this run makes READY
+        # (a manifest merged together with its decision); without one, READY waits untouched.
+        decision = read_decision(path) if pending else None
+        record = Record.load(path) if pending else None
+        waiting = record is not None and record.state is State.READY
+        if waiting and decision is None:
+            return Outcome(path, State.READY, None, False, ready_reason(path))
+        outcome = None if waiting else delivery.apply(
+            sandbox=pool, yes=yes or not interactive, ask=typer.confirm, wait=wait,
+            **talk).engine_outcome
+        if decision is not None and (outcome is None or outcome.state is State.READY):
+            finish = delivery.confirm if decision == "confirm" else delivery.cancel
+            outcome = finish(sandbox=pool, **talk).engine_outcome
+        return outcome
     except DeliveryRefused as refused:
         for line in refused.plan.error_lines():
             typer.echo(line, err=True)
