@@ -3,8 +3,6 @@ them names a command and options that exist; the matrix listing step works on a 
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import shlex
 import subprocess
@@ -16,7 +14,6 @@ import typer
 import yaml
 
 from crds_deliver.cli import app
-from tests.fixtures.fits import make_delivery, write_jwst_ref
 
 ROOT = Path(__file__).resolve().parents[2]
 GITHUB = ROOT / "templates/github/crds-deliver.yml"
@@ -86,19 +83,26 @@ def test_github_workflow_shape() -> None:
     triggers = data.get("on", data.get(True))  # YAML 1.1 reads a bare `on` as true
     assert set(triggers) >= {"pull_request", "push"}
     jobs = data["jobs"]
-    assert set(jobs) == {"review", "pending", "apply", "finish"}
-    assert jobs["finish"]["strategy"]["matrix"]["include"] == \
-        "${{ fromJSON(needs.pending.outputs.finish) }}"
-    assert jobs["apply"]["strategy"]["matrix"]["manifest"] == \
-        "${{ fromJSON(needs.pending.outputs.manifests) }}"
-    # One CRDS account delivers one thing at a time: matrix jobs and runs take turns.
-    assert jobs["apply"]["strategy"]["max-parallel"] == 1
-    assert jobs["finish"]["strategy"]["max-parallel"] == 1
-    assert data["concurrency"] == {"group": "crds-deliver-${{ github.ref }}",
-                                   "cancel-in-progress": False}
-    apply_step = next(s for s in jobs["apply"]["steps"] if s.get("name") == "apply")
+    assert set(jobs) == {"review", "deliver"}
+    deliver = jobs["deliver"]
+    # Only the default branch delivers, one run per repository, behind a protected environment.
+    assert "github.event.repository.default_branch" in deliver["if"]
+    assert deliver["concurrency"] == {"group": "crds-deliver-delivery",
+                                      "cancel-in-progress": False}
+    assert deliver["environment"] == "crds-delivery"
+    checkout = deliver["steps"][0]
+    assert checkout["with"]["ref"] == "${{ github.event.repository.default_branch }}"
+    apply_step = next(s for s in deliver["steps"] if s.get("name") == "apply")
     assert apply_step["env"]["MAST_API_TOKEN"] == "${{ secrets.MAST_API_TOKEN }}"
-    assert "--commit" in apply_step["run"]
+    assert "apply --pending --yes --commit" in apply_step["run"]
+    assert "pull-requests" in jobs["review"]["permissions"]  # the plan comment
+    for job in jobs.values():
+        assert job["timeout-minutes"] > 0
+        for step in job["steps"]:
+            if "uses" in step:  # pinned to a commit, the release named beside it
+                assert re.fullmatch(r"[\w./-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+            if step.get("uses", "").startswith("actions/setup-python@"):
+                assert step["with"]["cache"] == "pip"
 
 
 def test_gitlab_pipeline_shape() -> None:
@@ -106,7 +110,34 @@ def test_gitlab_pipeline_shape() -> None:
     assert data["stages"] == ["review", "deliver"]
     assert data["plan"]["artifacts"]["reports"]["codequality"] == "gl-plan.json"
     assert data["validate"]["artifacts"]["reports"]["codequality"] == "gl-validate.json"
-    assert any("apply --yes --commit" in line for line in data["apply"]["script"])
+    apply_job = data["apply"]
+    assert any("apply --pending --yes --commit" in line for line in apply_job["script"])
+    assert "after_script" not in apply_job  # its failures would be ignored
+    assert apply_job["resource_group"] == "crds-deliver"
+    assert apply_job["environment"]["name"] == "crds-delivery"
+    assert all("$CI_DEFAULT_BRANCH" in rule["if"] for rule in apply_job["rules"])
+    assert all(data[job]["timeout"] for job in ("validate", "plan", "apply"))
+    assert data["default"]["cache"]["paths"] == [".cache/pip"]
+
+
+@pytest.mark.parametrize("path,schema", [
+    (GITHUB, "vendor.github-workflows"),
+    (ROOT / ".github/workflows/release.yml", "vendor.github-workflows"),
+    (GITLAB, "vendor.gitlab-ci"),
+], ids=["github", "release", "gitlab"])
+def test_templates_pass_the_vendored_ci_schemas(path: Path, schema: str) -> None:
+    """check-jsonschema ships the GitHub-workflow and GitLab-CI schemas (no network needed)."""
+    pytest.importorskip("check_jsonschema")
+    done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema,
+                           str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_templates_install_a_released_version() -> None:
+    for path in (GITHUB, GITLAB):
+        text = path.read_text()
+        assert re.search(r'CRDS_DELIVER: "crds-deliver\[\w+\] @ git\+https://\S+@v\d+\.\d+\.\d+"',
+                         text), path.name
 
 
 def test_pre_commit_hook_selects_manifests_and_runs_validate(cli) -> None:
@@ -121,50 +152,3 @@ def test_pre_commit_hook_selects_manifests_and_runs_validate(cli) -> None:
     words = shlex.split(hook["entry"])
     assert words[0] == "crds-deliver"
     assert cli(*words[1:], *chosen, cwd=ROOT).exit_code == 0
-
-
-def _listing(repo: Path, tmp_path: Path) -> dict[str, object]:
-    """Run the GitHub workflow's own listing step in `repo`; its outputs, decoded."""
-    step = next(s for s in yaml.safe_load(GITHUB.read_text())["jobs"]["pending"]["steps"]
-                if s.get("id") == "list")
-    output = tmp_path / "github_output"
-    output.write_text("")
-    bin_dir = str(Path(sys.executable).parent)
-    env = {**os.environ, "GITHUB_OUTPUT": str(output),
-           "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
-    subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, env=env, check=True,
-                   timeout=120)
-    pairs = (line.split("=", 1) for line in output.read_text().splitlines())
-    return {name: json.loads(value) for name, value in pairs}
-
-
-def test_matrix_listing_step_lists_pending_and_decided_manifests(cli, tmp_path: Path) -> None:
-    """A deliverable manifest goes to the apply matrix, a refused one nowhere, and a READY one
-    to the finish matrix once a decision file sits beside it."""
-    repo = tmp_path / "repo"
-    for name in ("good", "ready"):
-        (repo / f"manifests/{name}").mkdir(parents=True)
-        make_delivery(repo, "jwst", "miri", "DARK", ["refs/*.fits"],
-                      name=f"manifests/{name}/delivery.yaml")
-        write_jwst_ref(repo / f"manifests/{name}/refs/jwst_miri_dark_000{len(name)}.fits")
-    (repo / "manifests/bad").mkdir()
-    make_delivery(repo, "jwst", "miri", "DARK", ["refs/*.fits"], git=False,
-                  name="manifests/bad/delivery.yaml")  # no files: refused
-    ready = "manifests/ready/delivery.yaml"
-    applied = cli("apply", "--sandbox", "--sandbox-data", str(tmp_path / "sb"), "--yes", ready,
-                  cwd=repo)
-    assert applied.exit_code == 0, applied.stdout + applied.stderr
-    assert _listing(repo, tmp_path) == {"manifests": ["manifests/good/delivery.yaml", ready],
-                                        "finish": []}
-    (repo / "manifests/ready/delivery.confirm").write_text("checked the results page\n")
-    assert _listing(repo, tmp_path) == {
-        "manifests": ["manifests/good/delivery.yaml"],
-        "finish": [{"manifest": ready, "decision": "confirm"}]}
-    # GitLab's apply job finds the same decision with its own snippet.
-    script = yaml.safe_load(GITLAB.read_text())["apply"]["script"]
-    start = next(i for i, line in enumerate(script) if "plan --format json" in line)
-    bin_dir = str(Path(sys.executable).parent)
-    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
-    subprocess.run(["bash", "-e", "-c", "\n".join(script[start:start + 2])], cwd=repo, env=env,
-                   check=True, timeout=120)
-    assert (repo / "decisions.txt").read_text() == f"confirm {ready}\n"
