@@ -345,8 +345,8 @@ class Delivery:
             raise CrdsDeliverError(
                 f"{self.path} was delivered to a sandbox: give the sandbox apply used (its data "
                 "folder: --sandbox-data DIR, or sandbox=DIR in Python, where sandbox=True in the "
-                "same process also works), or run `crds-deliver sandbox --data DIR/<project>` "
-                "and point CRDS_SERVER_URL at it")
+                "same process also works), or run `crds-deliver sandbox --data DIR --project "
+                f"{manifest.project}` and point CRDS_SERVER_URL at it")
         with DeliveryLock(self.path, on_message=callbacks.say):
             connection = self._connection(manifest, pool, token_file, username, prompt,
                                           callbacks, on_warning)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import shlex
 import sys
 import tempfile
 import time
@@ -98,14 +99,24 @@ def _progress_bar() -> Callable[[str, int, int], None]:
     return update
 
 
-def echo_outcome(outcome: Outcome) -> None:
+def echo_outcome(outcome: Outcome, sandbox_data: Path | None = None,
+                 throwaway_sandbox: bool = False) -> None:
+    """The outcome line, and for a READY delivery the commands that finish it, as they work
+    when pasted (a sandbox delivery is finished on the same sandbox folder)."""
     from crds_deliver.record import State
 
-    typer.echo(f"{outcome.manifest_path}: {outcome.summary}")
-    if outcome.state is State.READY:
-        typer.echo(f"{outcome.manifest_path}: review the results page, then run "
-                   f"`crds-deliver confirm {outcome.manifest_path}` or `crds-deliver cancel "
-                   f"{outcome.manifest_path}`")
+    path = outcome.manifest_path
+    typer.echo(f"{path}: {outcome.summary}")
+    if outcome.state is not State.READY:
+        return
+    if throwaway_sandbox:
+        typer.echo(f"{path}: this sandbox's state is deleted when apply ends; to confirm or "
+                   "cancel a sandbox delivery, apply with --sandbox-data DIR")
+        return
+    where = f"--sandbox-data {shlex.quote(str(sandbox_data))} " if sandbox_data else ""
+    quoted = shlex.quote(str(path))
+    typer.echo(f"{path}: review the results page, then run `crds-deliver confirm {where}"
+               f"{quoted}` or `crds-deliver cancel {where}{quoted}`")
 
 
 def commit_outcome(outcome: Outcome) -> None:
@@ -169,7 +180,7 @@ def apply(
                 continue
             rows.append((str(path), outcome.state.value if outcome.state else "-",
                          outcome.summary))
-            echo_outcome(outcome)
+            echo_outcome(outcome, sandbox_data, throwaway_sandbox=sandbox and not sandbox_data)
             if outcome.changed and outcome.state in (State.BAD_FILES, State.FAILED):
                 failures.append(1)
             if commit and outcome.changed and outcome.record is not None:

@@ -31,6 +31,7 @@ def _finish_all(button: str, paths: list[Path], sandbox_data: Path | None, commi
 
     found, interactive = delivery_targets(paths, commit)
     failures: list[int] = []  # the exit code each failed manifest calls for
+    skipped = 0
     with ExitStack() as stack:
         pool = SandboxPool(sandbox_data) if sandbox_data is not None else None
         if pool is not None:
@@ -40,6 +41,7 @@ def _finish_all(button: str, paths: list[Path], sandbox_data: Path | None, commi
                 record = Record.load(path)
                 not_ready = record is None or record.state is not State.READY
                 if not_ready and len(found) > 1:  # folders: only READY deliveries concern us
+                    skipped += 1
                     continue
                 outcome = _finish_one(button, path, pool, token_file, username, interactive,
                                       verbose)
@@ -50,6 +52,9 @@ def _finish_all(button: str, paths: list[Path], sandbox_data: Path | None, commi
             echo_outcome(outcome)
             if commit:
                 commit_outcome(outcome)
+    if found and skipped == len(found):
+        typer.echo(f"nothing to {button}: none of the {len(found)} manifests has a READY "
+                   "delivery", err=True)
     raise typer.Exit(exit_code(failures))
 
 
