@@ -32,6 +32,12 @@ class FormUnavailable(CrdsDeliverError):
     """The server's form description cannot be had or read (no answer, not YAML, wrong shape)."""
 
 
+class FormUnreachable(FormUnavailable):
+    """No answer from the server at all: exit 4, as every command that cannot reach it."""
+
+    exit_code = 4
+
+
 @dataclass(frozen=True)
 class FormHelp:
     """The form's fields and where they were read: the live server, or the bundled knowledge."""
@@ -61,7 +67,7 @@ def fetch_description(server_url: str, timeout: float = DEFAULT_TIMEOUT) -> list
     try:
         response = requests.get(url, timeout=timeout)
     except requests.RequestException as exc:
-        raise FormUnavailable(f"{url}: no answer ({type(exc).__name__})") from None
+        raise FormUnreachable(f"{url}: no answer ({type(exc).__name__})") from None
     if response.status_code != 200:
         raise FormUnavailable(f"{url}: HTTP {response.status_code}")
     if len(response.content) > MAX_DESCRIPTION_BYTES:

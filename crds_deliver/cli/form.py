@@ -100,7 +100,8 @@ def schema_check(
 ) -> None:
     """Compare a server's live form description with the bundled schema.
 
-    Exit 0 when they are in step, 1 on any drift (or when the server does not answer).
+    Exit 0 when they are in step, 1 on any drift or an unreadable description, 4 when the
+    server does not answer.
     """
     from crds_deliver.formhelp import FormUnavailable, fetch_description, schema_drift
     from crds_deliver.status import resolve_project, resolve_server_setting
@@ -112,7 +113,7 @@ def schema_check(
     try:
         entries = fetch_description(url, timeout)
     except FormUnavailable as exc:
-        raise FormUnavailable(f"cannot compare: {exc}") from None
+        raise type(exc)(f"cannot compare: {exc}") from None
     drifts = schema_drift(project_setting.value, entries)
     if output is OutputFormat.json:
         typer.echo(json.dumps({"project": project_setting.value, "server": url,

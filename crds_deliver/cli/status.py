@@ -57,8 +57,9 @@ def status(
     """Show the settings in effect, where each came from, and whether the server answers.
 
     Tool version, project, server URL, token source (never the token), user name, the server's
-    contexts, Python and package versions. Exit 1 when the server does not answer.
+    contexts, Python and package versions. Exit 4 when the server does not answer.
     """
+    from crds_deliver.crds.errors import ServerUnreachable
     from crds_deliver.status import collect_status
 
     if output is OutputFormat.markdown:
@@ -70,4 +71,5 @@ def status(
     else:
         for line in _text(result):
             typer.echo(line)
-    raise typer.Exit(1 if result.check is not None and not result.check.reachable else 0)
+    unreachable = result.check is not None and not result.check.reachable
+    raise typer.Exit(ServerUnreachable.exit_code if unreachable else 0)

@@ -24,7 +24,7 @@ def test_status_unreachable_server(cli) -> None:
     url = closed_port_url()
     result = cli("status", "--server", url, "--timeout", "2",
                  env={"MAST_API_TOKEN": TOKEN, "CRDS_USERNAME": "jdoe"})
-    assert result.exit_code == 1
+    assert result.exit_code == 4  # as every command that cannot reach the server
     lines = result.stdout.splitlines()
     assert lines[0].startswith("crds-deliver ")
     assert lines[1:5] == [
