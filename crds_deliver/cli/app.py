@@ -13,7 +13,8 @@ app = typer.Typer(
     name="crds-deliver",
     help="Deliver calibration reference files to CRDS from reviewed YAML manifests.",
     no_args_is_help=True,
-    add_completion=False,
+    # `crds-deliver --install-completion` sets up tab completion in bash, zsh, fish, PowerShell.
+    add_completion=True,
     pretty_exceptions_enable=False,
     # Plain click help: rich's renderer costs more start-up time than `--help` itself.
     rich_markup_mode=None,
