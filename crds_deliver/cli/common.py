@@ -22,10 +22,17 @@ class OutputFormat(str, Enum):
     markdown = "markdown"
 
 
+class TextOrJson(str, Enum):
+    """The formats of commands that write no Markdown: --help lists only what they write."""
+
+    text = "text"
+    json = "json"
+
+
 # Options that several commands declare alike (typer reads them as call defaults).
 TIMEOUT_OPTION = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0.1,
                               help="Seconds to wait for the server.")
-TEXT_OR_JSON_OPTION = typer.Option(OutputFormat.text, "--format", "-f", help="text or json.")
+TEXT_OR_JSON_OPTION = typer.Option(TextOrJson.text, "--format", "-f", help="text or json.")
 
 
 def manifest_paths(paths: list[Path]) -> list[Path]:

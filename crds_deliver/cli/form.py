@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from crds_deliver.cli.app import app
-from crds_deliver.cli.common import TEXT_OR_JSON_OPTION, TIMEOUT_OPTION, OutputFormat
+from crds_deliver.cli.common import TEXT_OR_JSON_OPTION, TIMEOUT_OPTION, TextOrJson
 from crds_deliver.formspec import CHOICE, YES_NO_NA, FormField
 from crds_deliver.scaffold import REPO_SCHEMA, export_schema
 
@@ -61,7 +61,7 @@ def form(
     offline: bool = typer.Option(False, "--offline",
                                  help="Do not ask a server: show the bundled form."),
     timeout: float = TIMEOUT_OPTION,
-    output: OutputFormat = TEXT_OR_JSON_OPTION,
+    output: TextOrJson = TEXT_OR_JSON_OPTION,
 ) -> None:
     """Show every field of the submission form: label, type, required, choices, help.
 
@@ -71,14 +71,12 @@ def form(
     from crds_deliver.formhelp import form_help
     from crds_deliver.status import resolve_project, resolve_server_setting
 
-    if output is OutputFormat.markdown:
-        raise typer.BadParameter("form writes text or json", param_hint="--format")
     project_setting = resolve_project(project, None, os.environ)
     url = None
     if not offline:
         url = resolve_server_setting(project_setting.value, server, None, os.environ).value
     result = form_help(project_setting.value, url, timeout)
-    if output is OutputFormat.json:
+    if output is TextOrJson.json:
         if not result.live and not offline:  # the JSON says so too; a person reads stderr
             typer.echo(f"warning: {result.reason}; showing the bundled form", err=True)
         typer.echo(_as_json(result))
@@ -96,7 +94,7 @@ def schema_check(
                                "cit, int, tvac) or the server's URL."),
     project: str | None = typer.Option(None, "--project", "-p", help=PROJECT_HELP),
     timeout: float = TIMEOUT_OPTION,
-    output: OutputFormat = TEXT_OR_JSON_OPTION,
+    output: TextOrJson = TEXT_OR_JSON_OPTION,
 ) -> None:
     """Compare a server's live form description with the bundled schema.
 
@@ -106,8 +104,6 @@ def schema_check(
     from crds_deliver.formhelp import FormUnavailable, fetch_description, schema_drift
     from crds_deliver.status import resolve_project, resolve_server_setting
 
-    if output is OutputFormat.markdown:
-        raise typer.BadParameter("schema check writes text or json", param_hint="--format")
     project_setting = resolve_project(project, None, os.environ)
     url = resolve_server_setting(project_setting.value, server, None, os.environ).value
     try:
@@ -115,7 +111,7 @@ def schema_check(
     except FormUnavailable as exc:
         raise type(exc)(f"cannot compare: {exc}") from None
     drifts = schema_drift(project_setting.value, entries)
-    if output is OutputFormat.json:
+    if output is TextOrJson.json:
         typer.echo(json.dumps({"project": project_setting.value, "server": url,
                                "in_step": not drifts,
                                "drift": [d.__dict__ for d in drifts]}, indent=2))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from crds_deliver.cli.app import app
-from crds_deliver.cli.common import TEXT_OR_JSON_OPTION, TIMEOUT_OPTION, OutputFormat
+from crds_deliver.cli.common import TEXT_OR_JSON_OPTION, TIMEOUT_OPTION, TextOrJson
 
 if TYPE_CHECKING:
     from crds_deliver.status import Status
@@ -52,7 +52,7 @@ def status(
     check: bool = typer.Option(True, "--check/--no-check",
                                help="Ask the server for get_server_info."),
     timeout: float = TIMEOUT_OPTION,
-    output: OutputFormat = TEXT_OR_JSON_OPTION,
+    output: TextOrJson = TEXT_OR_JSON_OPTION,
 ) -> None:
     """Show the settings in effect, where each came from, and whether the server answers.
 
@@ -62,11 +62,9 @@ def status(
     from crds_deliver.crds.errors import ServerUnreachable
     from crds_deliver.status import collect_status
 
-    if output is OutputFormat.markdown:
-        raise typer.BadParameter("status writes text or json", param_hint="--format")
     result = collect_status(project=project, server=server, manifest_path=manifest,
                             check=check, timeout=timeout)
-    if output is OutputFormat.json:
+    if output is TextOrJson.json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
         for line in _text(result):
