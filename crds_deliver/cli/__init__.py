@@ -14,6 +14,7 @@ from crds_deliver.cli import (
     new,  # noqa: F401
     plan,  # noqa: F401
     sandbox,  # noqa: F401
+    show,  # noqa: F401
     status,  # noqa: F401
     validate,  # noqa: F401  (registers the command)
 )
