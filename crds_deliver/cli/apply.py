@@ -16,6 +16,7 @@ import typer
 
 from crds_deliver.cli.app import app
 from crds_deliver.cli.common import exit_code, manifest_paths
+from crds_deliver.cli.progress import progress_lines
 from crds_deliver.connections import SandboxPool
 from crds_deliver.credentials import in_ci
 from crds_deliver.decision import read_decision
@@ -56,8 +57,13 @@ def make_callbacks(verbose: bool, interactive: bool) -> Callbacks:
                    err=True)
 
     return Callbacks(step=lambda text: typer.echo(f"-- {text}"), message=message,
-                     upload=_upload_reporter(_progress_bar() if interactive else None),
+                     upload=_upload_reporter(_progress_bar() if interactive else
+                                             progress_lines("uploading", _to_stderr)),
                      request=request if verbose else None)
+
+
+def _to_stderr(line: str) -> None:
+    typer.echo(line, err=True)
 
 
 def _upload_reporter(bar: Callable[[str, int, int], None] | None
@@ -81,6 +87,7 @@ def _upload_reporter(bar: Callable[[str, int, int], None] | None
 
 def _progress_bar() -> Callable[[str, int, int], None]:
     """An upload progress callback drawing a rich bar per file (terminal only)."""
+    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
     bars: dict[str, Any] = {}
@@ -88,7 +95,8 @@ def _progress_bar() -> Callable[[str, int, int], None]:
     def update(name: str, sent: int, total: int) -> None:
         if name not in bars:
             progress = Progress("[progress.description]{task.description}", BarColumn(),
-                                DownloadColumn(), TransferSpeedColumn(), transient=True)
+                                DownloadColumn(), TransferSpeedColumn(), transient=True,
+                                console=Console(stderr=True))
             progress.start()
             bars[name] = (progress, progress.add_task(f"upload {name}", total=total or 1))
         progress, task = bars[name]

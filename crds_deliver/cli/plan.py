@@ -11,6 +11,7 @@ import typer
 from crds_deliver import ci
 from crds_deliver.cli.app import app
 from crds_deliver.cli.common import OutputFormat, manifest_paths
+from crds_deliver.cli.progress import progress_lines
 from crds_deliver.errors import ManifestError
 from crds_deliver.report import plans_json, plans_markdown, plans_text
 
@@ -19,12 +20,14 @@ if TYPE_CHECKING:
 
 
 def _plan_with_progress(path: Path) -> ManifestPlan:
-    """Rich progress bars on stderr while hashing, only for a person watching a terminal."""
+    """Rich progress bars on stderr while hashing for a person at a terminal; progress lines
+    (crds_deliver/cli/progress.py) for a log."""
     from crds_deliver.api import Delivery
 
     delivery = Delivery.load(path)
-    if not sys.stderr.isatty():
-        return delivery.plan().manifest_plan
+    if not sys.stderr.isatty():  # a log: a line per tenth of a large file
+        return delivery.plan(progress_lines(
+            "hashing", lambda line: typer.echo(line, err=True))).manifest_plan
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
