@@ -155,14 +155,17 @@ def from_values(project: object, server: object, files: object, form: object,
 
 
 def from_manifest(manifest: Manifest, folder: Path) -> ManifestData:
-    """A loaded manifest's mapping, with paths rewritten for a copy saved in `folder`."""
+    """A loaded manifest's mapping, with paths rewritten for a copy saved in `folder` (and a
+    files_root when the files end up outside that folder's repository)."""
     base = manifest.folder
     options = {k: v for k, v in asdict(manifest.options).items() if v is not None}
+    globs = [relocate(p, base, folder) for p in manifest.files]
     if "files_root" in options:
         options["files_root"] = relocate(str(options["files_root"]), base, folder)
+    elif (needed := outside_root(globs, folder)) is not None:
+        options["files_root"] = needed
     data: ManifestData = {"project": manifest.project, "server": manifest.server,
-                          "context": manifest.context,
-                          "files": [relocate(p, base, folder) for p in manifest.files],
+                          "context": manifest.context, "files": globs,
                           "form": dict(manifest.form), "options": options}
     if manifest.pinned:
         data["pinned"] = [asdict(p) for p in manifest.pinned]

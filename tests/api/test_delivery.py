@@ -168,3 +168,18 @@ def test_findings_carry_their_severity(notebook: Path, form) -> None:
     assert planned.action == "REFUSE" and planned.has_errors
     assert any(f.severity is Severity.ERROR and "0003" in f.file for f in planned.findings)
     assert any("jwst_miri_dark_0003.fits" in line for line in planned.error_lines())
+
+
+def test_a_loaded_manifest_saved_elsewhere_still_finds_its_files(tmp_path: Path) -> None:
+    copy = tmp_path / "elsewhere" / "darks.yaml"
+    Delivery.load(EXAMPLE).save(copy)
+    moved = Delivery.load(copy)
+    assert moved.validate() == []
+    [glob] = moved.files
+    assert glob.startswith("../")
+    assert glob.endswith("manifests/jwst/miri/refs/jwst_miri_dark_*.fits")
+    assert moved.options["files_root"] is not None  # the files are outside tmp_path
+    planned = moved.plan()
+    assert planned.action == "DELIVER", str(planned)
+    assert [f.sha256 for f in planned.files] == [
+        f.sha256 for f in Delivery.load(EXAMPLE).plan().files]
