@@ -10,9 +10,16 @@ import pytest
 import yaml
 
 from crds_deliver.connections import SandboxPool
+from tests.fixtures.examples import copy_examples
 from tests.fixtures.fits import write_jwst_ref
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "manifests/jwst/miri/2026-11-imager-darks.yaml"
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """The example JWST manifest, in a copy of manifests/ without what earlier runs wrote."""
+    return copy_examples(tmp_path / "examples") / EXAMPLE.relative_to(EXAMPLE.parents[2])
 
 
 @pytest.fixture

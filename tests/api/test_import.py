@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-
-from tests.api.conftest import EXAMPLE
+from pathlib import Path
 
 HEAVY = ("astropy", "requests", "numpy", "jsonschema")
 
@@ -21,8 +20,8 @@ def test_import_crds_deliver_loads_no_astropy_nor_requests() -> None:
     assert _loaded_after("import crds_deliver") == []
 
 
-def test_the_api_loads_the_engine_when_it_is_used() -> None:
-    load = f"from crds_deliver import Delivery; delivery = Delivery.load({str(EXAMPLE)!r})"
+def test_the_api_loads_the_engine_when_it_is_used(example: Path) -> None:
+    load = f"from crds_deliver import Delivery; delivery = Delivery.load({str(example)!r})"
     assert _loaded_after(f"{load}; delivery.validate()") == ["jsonschema"]
     planned = _loaded_after(f"{load}; delivery.plan()")
     assert "astropy" in planned and "requests" not in planned
