@@ -20,6 +20,7 @@ from pathlib import Path
 
 from crds_deliver.certify import CertifyResult, Finding, Preflight, deep
 from crds_deliver.certify.delivery import CertifiedFile, certify_delivery
+from crds_deliver.certify.extras import deep_checks_available
 from crds_deliver.decision import DecisionError, decision_file, how_to_decide, read_decision
 from crds_deliver.files import ResolvedFile, digest_file, resolve_globs
 from crds_deliver.manifest import LoadResult, Manifest, load_manifest
@@ -224,8 +225,8 @@ def plan_loaded(loaded: LoadResult, *, on_progress: Progress | None = None) -> M
                                lambda i: manifest.locate(("files", i)),
                                manifest.options.files_root)
     plan.problems += resolution.problems
-    if manifest.project == "hst" and resolution.files:
-        deep.preload()
+    if resolution.files and deep_checks_available(manifest.project):
+        deep.preload(manifest.project)
     workers = max(1, min(MAX_WORKERS, os.cpu_count() or 1, len(resolution.files)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         plan.files = list(pool.map(lambda f: _certify_one(f, manifest.project, on_progress),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from crds_deliver.certify.extras import partial_plan_notice
 from crds_deliver.problems import Problem, Severity
 
 
@@ -50,13 +51,23 @@ PLAN_FORMAT_VERSION = 1
 _ICONS = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
 
 
+def partial_notices(plans: list) -> list[str]:
+    """One warning per project of the run whose deep checks could not run (extras.py)."""
+    projects = sorted({p.project for p in plans if p.project and p.files})
+    return [notice for project in projects if (notice := partial_plan_notice(project))]
+
+
 def _plan_summary(plans: list) -> dict:
     actions: dict[str, int] = {}
     for plan in plans:
         actions[plan.action.value] = actions.get(plan.action.value, 0) + 1
-    return {"manifests": len(plans), "actions": actions,
-            "errors": sum(p.count(Severity.ERROR) for p in plans),
-            "warnings": sum(p.count(Severity.WARNING) for p in plans)}
+    notices = partial_notices(plans)
+    summary = {"manifests": len(plans), "actions": actions,
+               "errors": sum(p.count(Severity.ERROR) for p in plans),
+               "warnings": sum(p.count(Severity.WARNING) for p in plans) + len(notices)}
+    if notices:
+        summary["notices"] = notices
+    return summary
 
 
 def plans_json(plans: list) -> str:
@@ -114,6 +125,7 @@ def plans_text(plans: list, width: int = 110) -> str:
         out.write("".join(f"  {line}\n" for line in lines) + "\n")
     summary = _plan_summary(plans)
     actions = ", ".join(f"{n} {a}" for a, n in sorted(summary["actions"].items()))
+    out.write("".join(f"warning: {printable(n)}\n" for n in summary.get("notices", [])))
     out.write(f"{summary['manifests']} manifest(s): {actions}; {summary['errors']} error(s), "
               f"{summary['warnings']} warning(s)\n")
     return out.getvalue()
@@ -128,8 +140,10 @@ def plans_markdown(plans: list) -> str:
     summary = _plan_summary(plans)
     lines = ["## crds-deliver plan", "",
              f"{summary['manifests']} manifest(s), {summary['errors']} error(s), "
-             f"{summary['warnings']} warning(s)", "",
-             "| manifest | action | files | errors | warnings | why |",
+             f"{summary['warnings']} warning(s)", ""]
+    lines += [f"> {_ICONS['warning']} **Partial plan:** {_md(n)}\n" for n in
+              summary.get("notices", [])]
+    lines += ["| manifest | action | files | errors | warnings | why |",
              "|---|---|---:|---:|---:|---|"]
     for plan in plans:
         lines.append(f"| `{_md(plan.manifest)}` | **{plan.action.value}** | {len(plan.files)} | "

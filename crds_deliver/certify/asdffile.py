@@ -1,13 +1,15 @@
 """Roman (and other ASDF) references: the metadata tree, read with the optional asdf package.
 
 Without `roman_datamodels` the reference tags are unknown to asdf, which then hands back plain
-dictionaries; that is enough to check the metadata every reference must carry. The metadata is
+dictionaries; with it, the tree holds datamodel nodes (mappings, not dicts) and asdf validates
+each tagged node against its schema as it reads. Both are read the same way, as mappings, and
 flattened to dotted upper-case names (ROMAN.META.USEAFTER) as CRDS does.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,7 @@ def _scalar(value: Any) -> Any:
     """Times become `YYYY-MM-DDTHH:MM:SS` (CRDS drops fractions); other scalars unchanged."""
     if hasattr(value, "isot"):
         return str(value.isot)[:19]
-    if isinstance(value, dict) and "value" in value and len(value) <= 3:
+    if isinstance(value, Mapping) and "value" in value and len(value) <= 3:
         return _scalar(value["value"])
     return value
 
@@ -35,12 +37,12 @@ def _scalar(value: Any) -> Any:
 def _flatten(prefix: str, tree: Any, header: Header, depth: int = 0) -> None:
     if depth > 6:
         return
-    if isinstance(tree, dict) and not (set(tree) <= {"value", "format", "scale"}):
+    if isinstance(tree, Mapping) and not (set(tree) <= {"value", "format", "scale"}):
         for key, value in tree.items():
             _flatten(f"{prefix}.{str(key).upper()}" if prefix else str(key).upper(), value,
                      header, depth + 1)
     elif isinstance(tree, (str, int, float, bool)) or hasattr(tree, "isot") or \
-            isinstance(tree, dict):
+            isinstance(tree, Mapping):
         header.values.setdefault(prefix, (_scalar(tree), None))
 
 
@@ -54,9 +56,9 @@ def read_asdf(path: Path, name: str) -> tuple[Header | None, list[Finding]]:
             warnings.simplefilter("ignore")
             with asdf.open(path, lazy_load=True, memmap=False) as handle:
                 tree = handle.tree
-                if isinstance(tree.get("roman"), dict):
+                if isinstance(tree.get("roman"), Mapping):
                     _flatten("ROMAN", tree["roman"], header)
-                if isinstance(tree.get("meta"), dict):
+                if isinstance(tree.get("meta"), Mapping):
                     _flatten("META", tree["meta"], header)
     except Exception as exc:  # noqa: BLE001  (asdf raises many kinds; all mean unreadable)
         return None, [error(name, f"asdf cannot read the file: {type(exc).__name__}: {exc}")]

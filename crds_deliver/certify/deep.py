@@ -1,48 +1,92 @@
-"""Deep HST rule checks through the optional `crds` package's own validators, offline.
+"""Deep rule checks: the `crds` package's own certifier, run offline, for HST, JWST and Roman.
 
-The validators carry every per-type value list, table column and expression from CRDS's TPN
-files (certify-rules §4 "Offline with only the installed package"). Importing crds costs a
-third of a second, so it happens only when an HST file is certified, and only once.
+`crds certify` checks a reference with a certifier class per format (FITS, ASDF, JSON/YAML): the
+TPN validators (value lists, ranges, required arrays and keywords, constraints), the rmap's match
+parameters promoted to required, the provenance keywords, the table modes, then the project's own
+check (JWST: the file opened with stdatamodels; Roman: the tree read by asdf with
+roman_datamodels' converters), and last the file's insertion into its rmap (match values against
+the `_ld.tpn` lists). Running those same classes is the one way to agree with crds, so preflight
+does, with two offline substitutions: the type's rmap is rebuilt from crds's spec
+(offline_rmap.py) instead of read from a context, and there is no old reference to compare
+tables with. What crds logs as an error is an error here, a warning a warning.
+
+Importing crds costs a third of a second (stdatamodels several), so it happens only when a file
+needs it, once per process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
+import re
 import threading
-from functools import lru_cache
+from dataclasses import replace
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Protocol
 
-from crds_deliver.certify.findings import Finding, error, info, warning
+from crds_deliver.certify.findings import Finding, error, warning
+from crds_deliver.certify.offline_rmap import rmap_text
 from crds_deliver.certify.structure import WARNINGS_LOCK
-
-SKIPPED = ("deep rule checks were skipped: install the crds extra "
-           "(pip install 'crds-deliver[crds]') to run CRDS's own HST validators")
 
 # crds keeps global log and config state, and astropy warnings are process-wide: one at a time.
 _LOCK = WARNINGS_LOCK
 _IMPORT_LOCK = threading.Lock()
+# Messages that only say the check ran offline (no context to find the old table in).
+_OFFLINE_NOISE = ("No comparison reference for", "Failed resolving comparison reference")
+_BAD_USEAFTER = "Bad USEAFTER time format"
+_CHECKING = re.compile(r"^Checking '(?P<name>[^']+)'")
+_BAD_MATCH = re.compile(r"parameter='(?P<key>[^']+)' value='[^']*' is not in \([^)]*\)")
+_BRACKETED = re.compile(r"\[(?P<fits>[A-Z0-9_-]+)\]$")
 
 
-def _crds() -> Any | None:
+class _Certifier(Protocol):
+    """A crds certifier class (crds.certify.certify.FitsCertifier, ...) made offline."""
+
+    offline_rmap: object
+
+    def certify(self) -> None: ...
+
+
+# What each project's certifier imports on its first file (the datamodels are the heavy part).
+_PROJECT_MODULES = {"hst": ("crds.hst.locate",),
+                    "jwst": ("crds.jwst.locate", "stdatamodels.jwst.datamodels"),
+                    "roman": ("crds.roman.locate", "roman_datamodels.datamodels")}
+
+
+def _import_crds(project: str) -> ModuleType | None:
     with _IMPORT_LOCK:
-        return _import_crds()
+        module = _import_once()
+        if module is not None:
+            _import_project(project)
+        return module
 
 
-def preload() -> None:
-    """Import crds in a background thread, so the import overlaps with hashing the files
-    (hashing releases the GIL) instead of following it."""
-    threading.Thread(target=_crds, name="crds-import", daemon=True).start()
+def preload(project: str) -> None:
+    """Import crds and `project`'s datamodels in a background thread, so the import overlaps
+    with hashing the files (hashing releases the GIL) instead of following it."""
+    threading.Thread(target=_import_crds, args=(project,), name="crds-import",
+                     daemon=True).start()
+
+
+@cache
+def _import_project(project: str) -> None:
+    import importlib
+
+    for name in _PROJECT_MODULES[project]:
+        with contextlib.suppress(Exception):  # the certifier reports it on the file
+            importlib.import_module(name)
+    # See _import_once: the datamodel packages create as many long-lived objects again.
+    gc.freeze()
 
 
 @lru_cache(maxsize=1)
-def _import_crds() -> Any | None:
+def _import_once() -> ModuleType | None:
     try:
-        from crds import data_file
-        from crds.certify import validators
-        from crds.core import config, log
-        from crds.io import abstract
+        import crds.certify.certify as certify_module
+        from crds.core import log
     except Exception:  # noqa: BLE001  (a broken crds install means: no deep checks)
         return None
     log.remove_console_handler()
@@ -50,7 +94,7 @@ def _import_crds() -> Any | None:
     # imports created. Those live as long as the process, so move them out of the collector's
     # sight once; collections then take microseconds.
     gc.freeze()
-    return validators, abstract, data_file, log, config
+    return certify_module
 
 
 class _Collect(logging.Handler):
@@ -62,41 +106,146 @@ class _Collect(logging.Handler):
         self.records.append(record)
 
 
-def _clean(message: str) -> str:
-    """CRDS messages carry a `instrument=... type=... data=... ::` prefix; drop it."""
-    return message.split(" :: ", 1)[-1].strip()
+def clean(message: str) -> str:
+    """The crds message without its `instrument=... ::` or `In 'file' :` prefix."""
+    text = " ".join(message.split(" :: ", 1)[-1].split())
+    return re.sub(r"^In '[^']*' : ", "", text)
 
 
-def hst_deep_findings(path: Path, name: str) -> list[Finding]:
-    """Findings of CRDS's HST validators for one (structurally valid) FITS file."""
-    loaded = _crds()
-    if loaded is None:
-        return [info(name, SKIPPED)]
-    validators, abstract, data_file, log, config = loaded
-    findings: list[Finding] = []
+def _keyword(message: str) -> str | None:
+    """`AUTHOR` from `Checking 'META.AUTHOR [AUTHOR]' : ...`, `DQ` from `Checking 'DQ' : ...`."""
+    found = _CHECKING.match(message)
+    if not found:
+        return None
+    return _short(found["name"]) if "[" in found["name"] else found["name"]
+
+
+def _short(name: str) -> str:
+    """`DETECTOR` from `ROMAN.META.INSTRUMENT.DETECTOR [DETECTOR]` or `META.X.DETECTOR`."""
+    bracketed = _BRACKETED.search(name)
+    return bracketed["fits"] if bracketed else name.rsplit(".", 1)[-1]
+
+
+@cache
+def _offline_class(base: type) -> type:
+    """`base` (a crds certifier class) with the context replaced by the spec's rmap."""
+
+    class Offline(base):  # type: ignore[misc, valid-type]
+        offline_rmap = None
+
+        def get_corresponding_rmap(self):  # noqa: ANN202  (crds's own interface)
+            return self.offline_rmap
+
+        def find_old_reference(self, context, reffile):  # noqa: ANN001, ANN202, ARG002
+            return None
+
+        def check_asdf_standard_version(self) -> None:
+            """The requirement lives in the context's pmap, which a plan does not have."""
+
+    Offline.__name__ = f"Offline{base.__name__}"
+    return Offline
+
+
+@lru_cache(maxsize=256)
+def _rmap(project: str, instrument: str, filekind: str) -> object:
+    from crds.core import rmap
+
+    name = f"{project}_{instrument}_{filekind}_offline.rmap"
+    return rmap.ReferenceMapping.from_string(rmap_text(project, instrument, filekind, name),
+                                             basename=name, ignore_checksum=True)
+
+
+def _certifier(module: ModuleType, path: Path, project: str) -> _Certifier:
+    from crds.core import utils
+
+    _filetype, klass = module.get_certifier_class(str(path), str(path))
+    instrument, filekind = utils.get_file_properties(project, str(path))
+    offline = _offline_class(klass)
+    certifier = offline(str(path), f"{project}-offline.pmap", dump_provenance=True,
+                        compare_old_reference=True, observatory=project,
+                        original_name=path.name)
+    certifier.offline_rmap = _rmap(project, instrument, filekind)
+    return certifier
+
+
+def _forget(path: Path, project: str) -> None:
+    """Drop what crds cached about `path`: the same path may hold other bytes next time."""
+    from crds import data_file
+    from crds.core import utils
+
+    data_file.clear_header_cache()
+    memo = getattr(utils.get_locator_module(project).get_file_properties, "cache", None)
+    if isinstance(memo, dict):  # crds's @utils.cached keeps results in a dict
+        memo.clear()
+
+
+@cache
+def _settle(project: str) -> None:
+    """After the first file of a project: the datamodels load their schemas lazily, on the
+    first file, and those live as long as the process; freeze them too (see _import_once)."""
+    gc.collect()
+    gc.freeze()
+
+
+def _rmap_update(certifier: _Certifier, path: Path, name: str) -> list[Finding]:
+    """crds certify's last step: insert the file into its rmap (the match values must be in
+    the type's `_ld.tpn` lists, e.g. a Roman DETECTOR WFI21 fails here and nowhere else)."""
+    try:
+        certifier.offline_rmap.insert_reference(str(path))  # type: ignore[attr-defined]
+    except Exception as exc:  # noqa: BLE001
+        text = clean(str(exc))
+        reason = _BAD_MATCH.search(text)  # crds puts the whole header before the reason
+        return [error(name, f"crds: Failed updating rmap : {reason[0] if reason else text}",
+                      keyword=_short(reason["key"]) if reason else None)]
+    return []
+
+
+def deep_findings(path: Path, name: str, project: str) -> list[Finding]:
+    """Findings of crds's own certifier for one structurally valid reference file.
+
+    A crash inside crds or a datamodel package becomes an error finding for this file only.
+    """
+    module = _import_crds(project)
+    if module is None:
+        return [error(name, "crds could not be imported: deep checks did not run")]
+    from crds.core import config, log
+
+    collector = _Collect()
+    crashed: list[Finding] = []
     with _LOCK:
-        collector = _Collect()
         log.THE_LOGGER.logger.addHandler(collector)
         # Checksums were verified while streaming: crds would read all the data again.
         verify_checksum = config.FITS_VERIFY_CHECKSUM.set("False")
         try:
-            try:
-                checks = validators.get_validators("hst", str(path), context=None)
-                header = abstract.convert_to_eval_header(
-                    data_file.get_header(str(path), (), None, "hst"))
-            except Exception as exc:  # noqa: BLE001  (crds raises bare exceptions)
-                return [error(name, f"crds validators: {_clean(str(exc))}")]
-            for check in checks:
-                keyword = getattr(check, "name", None)
-                try:
-                    check.check(str(path), header)
-                except Exception as exc:  # noqa: BLE001
-                    findings.append(error(name, f"crds: {_clean(str(exc))}", keyword=keyword))
+            certifier = _certifier(module, path, project)
+            certifier.certify()
+        except Exception as exc:  # noqa: BLE001  (crds and datamodels raise anything)
+            text = clean(str(exc)) or type(exc).__name__
+            crashed.append(error(name, f"crds: Validation error : {text}"))
+        else:
+            if not any(r.levelno >= logging.ERROR for r in collector.records):
+                crashed += _rmap_update(certifier, path, name)
         finally:
             config.FITS_VERIFY_CHECKSUM.set(verify_checksum)
             log.THE_LOGGER.logger.removeHandler(collector)
+            _forget(path, project)
+    _settle(project)
+    findings: list[Finding] = []
     for record in collector.records:
-        text = _clean(record.getMessage())
+        text = clean(record.getMessage())
+        if text.startswith(_OFFLINE_NOISE):
+            continue
         make = error if record.levelno >= logging.ERROR else warning
-        findings.append(make(name, f"crds: {text}"))
-    return findings
+        findings.append(make(name, f"crds: {text}", keyword=_keyword(text)))
+    return _one_useafter_error(findings) + crashed
+
+
+def _one_useafter_error(findings: list[Finding]) -> list[Finding]:
+    """crds reports a bad USEAFTER twice (its format check, then its date parse): keep the
+    format check's finding when there is one, else the parse's, under the USEAFTER keyword."""
+    parse = [f for f in findings if _BAD_USEAFTER in f.message]
+    if not parse:
+        return findings
+    checked = any(f.keyword == "USEAFTER" and f.severity.value == "error" for f in findings)
+    return [f if f not in parse else replace(f, keyword="USEAFTER")
+            for f in findings if not (checked and f in parse)]

@@ -8,21 +8,25 @@ not hash the file (the sandbox server).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from crds_deliver.certify import keywords
 from crds_deliver.certify.asdffile import asdf_available, read_asdf
 from crds_deliver.certify.checksums import FitsSums
-from crds_deliver.certify.deep import hst_deep_findings
+from crds_deliver.certify.deep import deep_findings
+from crds_deliver.certify.extras import deep_checks_available
 from crds_deliver.certify.findings import CertifyResult, Finding, error, info, warning
 from crds_deliver.certify.identify import Identity, identify_header
 from crds_deliver.certify.layout import LayoutError, read_layout
 from crds_deliver.certify.matching import rmap_case
 from crds_deliver.certify.structure import Header, check_structure
 from crds_deliver.files import Consumer, stream
+from crds_deliver.problems import Severity
 
 FITS_MAGIC = b"SIMPLE  ="
 ASDF_MAGIC = b"#ASDF"
+CRDS_ACCEPTS = " (crds certify, which the server runs, does not reject this)"
 _KEYWORD_RULES = {"hst": keywords.hst_keywords, "jwst": keywords.jwst_keywords,
                   "roman": keywords.roman_keywords}
 
@@ -71,9 +75,11 @@ class Preflight:
         self.findings += findings
         identity = identify_header(self.path.name, header, self.project, self.name)
         self.findings += identity.findings
+        deep = self._deep(header, identity)
         if header is not None:
-            self.findings += _KEYWORD_RULES[self.project](self.name, header, identity.reftype)
-        self.findings += self._deep(header, identity)
+            own = _KEYWORD_RULES[self.project](self.name, header, identity.reftype)
+            self.findings += _not_covered(own, deep)
+        self.findings += _located(deep, header)
         case = rmap_case(header, self.project, identity.instrument, identity.reftype)
         return CertifyResult(identity.instrument, identity.reftype, self.findings, case)
 
@@ -91,7 +97,7 @@ class Preflight:
         if self.kind == "asdf":
             if not asdf_available():
                 return None, [warning(self.name, "ASDF metadata not checked: this needs the "
-                                                 "asdf extra (pip install 'crds-deliver[asdf]')")]
+                                                 "roman extra (pip install 'crds-deliver[roman]')")]
             return read_asdf(self.path, self.name)
         if lower.endswith((".fits", ".fit")):
             return None, [error(self.name, "not a FITS file: it does not start with 'SIMPLE  ='")]
@@ -100,14 +106,48 @@ class Preflight:
         return None, [warning(self.name, "preflight does not check this kind of file (only its "
                                          "name); the server certifies it")]
 
-    def _deep(self, header: Header | None, identity: Identity) -> list[Finding]:
+    def _deep(self, header: Header | None, identity: Identity) -> list[Finding] | None:
+        """crds's own certifier's findings; None when it did not run (see extras.py)."""
+        if self.kind not in ("fits", "asdf") or header is None:
+            return None
+        if not deep_checks_available(self.project):
+            return None
         structural_errors = any(f.severity.value == "error" and f.keyword is None
                                 for f in self.findings)
-        if self.project != "hst" or self.kind != "fits" or header is None:
-            return []
         if structural_errors or identity.reftype is None:
-            return [info(self.name, "deep rule checks not run: fix the errors above first")]
-        return hst_deep_findings(self.path, self.name)
+            self.findings.append(info(self.name, "deep rule checks not run: fix the errors "
+                                                 "above first"))
+            return None
+        return deep_findings(self.path, self.name, self.project)
+
+
+def _not_covered(own: list[Finding], deep: list[Finding] | None) -> list[Finding]:
+    """Our keyword findings once crds's certifier ran (severity parity: its verdict is the
+    server's). Where crds judged a keyword, its finding stands alone. When crds accepts the
+    file, what only our rules flag stays as warnings, so the plan says what it saw without
+    refusing what CRDS accepts; when crds rejects the file, our errors stand too."""
+    if deep is None:
+        return own
+    judged = {f.keyword for f in deep if f.keyword}
+    crds_rejects = any(f.severity is Severity.ERROR for f in deep)
+    kept = []
+    for finding in own:
+        short = finding.keyword.rsplit(".", 1)[-1] if finding.keyword else None
+        if finding.keyword in judged or short in judged:
+            continue
+        if finding.severity is Severity.ERROR and not crds_rejects:
+            finding = replace(finding, severity=Severity.WARNING,
+                              message=finding.message + CRDS_ACCEPTS)
+        kept.append(finding)
+    return kept
+
+
+def _located(deep: list[Finding] | None, header: Header | None) -> list[Finding]:
+    """crds's findings with the HDU of their keyword, when the header has it."""
+    if not deep or header is None:
+        return deep or []
+    return [replace(f, hdu=header.hdu_of(f.keyword)) if f.keyword and f.hdu is None else f
+            for f in deep]
 
 
 def certify_file(path: Path, project: str) -> CertifyResult:

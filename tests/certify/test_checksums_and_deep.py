@@ -53,19 +53,21 @@ def test_each_changed_hdu_is_reported(tmp_path: Path) -> None:
                                                                        (2, "DATASUM")]
 
 
-def test_without_crds_one_info_finding_says_deep_checks_were_skipped(tmp_path: Path) -> None:
+def test_without_crds_the_file_has_no_finding_and_the_run_names_the_extra(
+        tmp_path: Path) -> None:
     path = write_hst_ref(tmp_path / "a1b2c3d4i_bia.fits")
     code = (
         "import sys, json; sys.modules['crds'] = None\n"
         "from pathlib import Path\n"
         "from crds_deliver.certify import certify_file\n"
+        "from crds_deliver.certify.extras import partial_plan_notice\n"
         f"r = certify_file(Path({str(path)!r}), 'hst')\n"
-        "print(json.dumps([f.to_dict() for f in r.findings]))\n")
+        "print(json.dumps([[f.to_dict() for f in r.findings], partial_plan_notice('hst')]))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
-    findings = json.loads(out.stdout)
-    assert [(f["severity"], "deep rule checks were skipped" in f["message"])
-            for f in findings] == [("info", True)]
+    findings, notice = json.loads(out.stdout)
+    assert findings == []
+    assert "HST deep checks not run" in notice and "crds-deliver[crds]" in notice
     assert out.stderr == ""
 
 
