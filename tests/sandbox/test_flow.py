@@ -72,14 +72,16 @@ def test_simultaneous_submissions_get_distinct_serials(sandbox_factory, jwst_ref
     import threading
 
     from crds_deliver.sandbox import SandboxSettings
+    from tests.fixtures.fits import write_nircam_dark
     from tests.fixtures.sandbox import FAST
 
     sb = sandbox_factory(settings=SandboxSettings(**FAST, extra_users={"bob": "b" * 32}))
     alice, bob = SandboxWeb(sb), SandboxWeb(sb, user="bob", token="b" * 32)
     alice.login("miri")
     bob.login("nircam")
-    alice.upload(jwst_ref("a.fits"))
-    bob.upload(jwst_ref("b.fits", {"INSTRUME": "NIRCAM", "DETECTOR": "NRCA1"}))
+    miri = jwst_ref("a.fits")
+    alice.upload(miri)
+    bob.upload(write_nircam_dark(miri.parent / "b.fits"))
     pages: dict[str, str] = {}
 
     def submit(who: SandboxWeb, name: str, instrument: str) -> None:

@@ -327,7 +327,8 @@ def test_replacing_a_slot_is_reported(sandbox, web: SandboxWeb, jwst_ref) -> Non
 
 def test_every_type_has_rules_in_the_seed(sandbox, web: SandboxWeb, jwst_ref) -> None:
     web.login("miri")
-    web.upload(jwst_ref("photom.fits", {"REFTYPE": "PHOTOM", "DATAMODL": "MirImgPhotomModel"}))
+    web.upload(jwst_ref("photom.fits", {"REFTYPE": "PHOTOM", "DATAMODL": "MirImgPhotomModel",
+                                        "PIXAR_A2": 0.0121, "PIXAR_SR": 2.84e-13}))
     web.key = web.open_channel()
     page = web.submit()
     assert _status(page) == "READY", page.text
