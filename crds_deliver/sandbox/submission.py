@@ -61,12 +61,20 @@ def sha1_of(path: Path) -> str:
 
 
 def _certify(path: Path, project: str) -> tuple[str | None, str | None, list[tuple[str, str]]]:
-    """(instrument, reftype, [(severity, message)]) from our preflight certification."""
+    """(instrument, reftype, [(severity, message)]): the server-side certification.
+
+    The same engine as `plan` (crds_deliver.certify), which runs crds's own certifier when the
+    sandbox's Python has crds (and the project's datamodels); messages read as the server's
+    certify log does: `instrument='MIRI' type='DARK' data='x.fits' ::  Checking ...`.
+    """
     from crds_deliver.certify import certify_file
 
     result = certify_file(path, project)
-    findings = [(f.severity.value, f.message) for f in result.findings
-                if f.severity in (Severity.ERROR, Severity.WARNING)]
+    prefix = (f"instrument='{(result.instrument or 'unknown').upper()}' "
+              f"type='{(result.reftype or 'unknown').upper()}' data='{path.name}' ::  ")
+    findings = [(f.severity.value, prefix + f.message.removeprefix("crds: ").replace(
+        str(path), path.name)) for f in result.findings
+        if f.severity in (Severity.ERROR, Severity.WARNING)]
     instrument = result.instrument.lower() if result.instrument else None
     reftype = result.reftype.lower() if result.reftype else None
     return instrument, reftype, findings
@@ -264,7 +272,7 @@ class Processor:
                                       f"locked for this submission, '{session.instrument}'"))
         for severity, message in findings:
             # Typed messages: the crds client counts them as its own errors and warnings.
-            self._log(session, f"{severity.upper()}: {path.name}: {message}", severity)
+            self._log(session, message, severity)
         has_error = any(s == "error" for s, _ in findings)
         return {"uploaded": path.name, "new": path.name, "sha1sum": sha1sum,
                 "size": path.stat().st_size, "instrument": instrument or "",
