@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures.sandbox",
     "tests.fixtures.repo",
     "tests.fixtures.reliability",
+    "tests.fixtures.parity",
 ]
 
 # Variables of the machine running the tests (a CI runner, a developer's shell) that change
