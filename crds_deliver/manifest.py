@@ -25,6 +25,7 @@ import yaml
 from crds_deliver.conformance import Check, compile_schema
 from crds_deliver.formspec import CHOICE, all_fields
 from crds_deliver.problems import Problem
+from crds_deliver.projects import INSTRUMENTS
 
 if TYPE_CHECKING:
     import jsonschema
@@ -252,6 +253,12 @@ def _decode(data: bytes, file: str) -> tuple[str | None, list[Problem]]:
                                     "decoded", line, column)]
 
 
+def _char_at(text: str, line: int, column: int) -> str:
+    """The character at a 0-based line and column of `text` ("" past its end)."""
+    lines = text.splitlines()
+    return lines[line][column] if line < len(lines) and column < len(lines[line]) else ""
+
+
 def _compose(text: str, file: str) -> tuple[yaml.Node | None, list[Problem]]:
     try:
         nodes = list(yaml.compose_all(text, Loader=_COMPOSER))
@@ -261,6 +268,8 @@ def _compose(text: str, file: str) -> tuple[yaml.Node | None, list[Problem]]:
         reason = exc.problem or "invalid YAML"
         if exc.context:
             reason = f"{exc.context}: {reason}"
+        if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+            reason += " (a tab: YAML indents with spaces only)"
         return None, [Problem(file, f"YAML syntax error: {reason}", line, col)]
     except yaml.YAMLError as exc:
         return None, [Problem(file, f"YAML error: {exc}")]
@@ -288,10 +297,22 @@ _TYPE_WORDS = {"boolean": "a boolean (true or false)", "string": "text",
 
 
 def _schema_problems(data: dict, tree: _Tree) -> Iterator[Problem]:
-    """Every schema violation as a located, plain-words Problem (one per fault, not per rule)."""
+    """Every schema violation as a located, plain-words Problem (one per fault, not per rule).
+
+    A misspelt required key is one fault: it is reported at the misspelt key's own line
+    ("did you mean"), not a second time as a missing field at its parent's line."""
     if _conforms()(data):
         return
-    for error in _validator().iter_errors(data):
+    errors = list(_validator().iter_errors(data))
+    typos = {(tuple(e.absolute_path), close) for e in errors
+             if e.validator == "additionalProperties"
+             for key in set(e.instance) - set(e.schema.get("properties", {}))
+             for close in difflib.get_close_matches(key, sorted(e.schema.get("properties", {})),
+                                                    n=1)}
+    for error in errors:
+        if error.validator == "required" and \
+                (tuple(error.absolute_path), error.message.split("'")[1]) in typos:
+            continue
         path = tuple(error.absolute_path)
         name = field_name(path)
         custom = error.schema.get("x-message") if isinstance(error.schema, dict) else None
@@ -309,17 +330,41 @@ def _schema_problems(data: dict, tree: _Tree) -> Iterator[Problem]:
             where = f"{name}: " if path else ""
             yield _located(tree, path, f"{where}missing required field '{missing}'", key=True)
         elif custom:
-            yield _located(tree, path, f"{name}: {_show(error.instance)} {custom}")
+            hint = _did_you_mean(error.instance, _choices(error.schema, path, data))
+            yield _located(tree, path, f"{name}: {_show(error.instance)} {custom}{hint}")
         elif error.validator == "type":
             expected = _TYPE_WORDS.get(str(error.validator_value), str(error.validator_value))
             yield _located(tree, path, f"{name}: {_show(error.instance)} is not {expected}")
         elif error.validator == "enum":
             choices = ", ".join(str(c) for c in error.validator_value)
-            yield _located(tree, path, f"{name}: {_show(error.instance)} is not one of {choices}")
+            hint = _did_you_mean(error.instance, [str(c) for c in error.validator_value])
+            yield _located(tree, path,
+                           f"{name}: {_show(error.instance)} is not one of {choices}{hint}")
         elif error.validator == "minItems":
             yield _located(tree, path, f"{name}: must hold at least {error.validator_value} item")
         else:
             yield _located(tree, path, f"{name}: {error.message}")
+
+
+def _choices(schema: object, path: FieldPath, data: dict) -> list[str]:
+    """The values a field accepts, where the schema or the project's facts list them."""
+    if path == ("form", "instrument"):
+        return list(INSTRUMENTS.get(str(data.get("project")), ()))
+    if not isinstance(schema, dict):
+        return []
+    found = [str(c) for c in schema.get("enum", ())]
+    for option in schema.get("anyOf", ()):
+        found += [str(c) for c in option.get("enum", ())] if isinstance(option, dict) else []
+    return found
+
+
+def _did_you_mean(value: object, choices: list[str]) -> str:
+    """"; did you mean 'test'?" for a value close to one choice (any case), else ""."""
+    if not isinstance(value, str) or not choices:
+        return ""
+    by_lower = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=0.75)
+    return f"; did you mean '{by_lower[close[0]]}'?" if close else ""
 
 
 def _unknown_key_reason(key: str, allowed: set[str]) -> str:

@@ -39,7 +39,7 @@ CODEQUALITY_SCHEMA = {
 }
 
 BAD_INSTRUMENT = ("form.instrument: 'mirri' is not an instrument of project jwst "
-                  "(fgs, miri, nircam, niriss, nirspec, system)")
+                  "(fgs, miri, nircam, niriss, nirspec, system); did you mean 'miri'?")
 
 
 def _bad_repo(tmp_path: Path) -> Path:
