@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from astropy.io import fits
 
-from tests.fixtures.examples import HST_EXAMPLE, JWST_EXAMPLES, MANIFESTS, ROMAN_EXAMPLE
+from tests.fixtures.examples import EXAMPLES, HST_EXAMPLE, JWST_EXAMPLES, ROMAN_EXAMPLE
 from tests.fixtures.fits import (
     write_hst_ref,
     write_jwst_ref,
@@ -107,7 +107,7 @@ def _roman(meta: dict[str, Any] | None = None, name: str = ROMAN_NAME,
 
 
 def _example(relative: str) -> Callable[[Path], Path]:
-    return lambda folder: MANIFESTS / relative
+    return lambda folder: EXAMPLES / relative
 
 
 def _miri_2d_sci(folder: Path) -> Path:
