@@ -33,6 +33,8 @@ from crds_deliver.record import (
     problems_with_record,
     read_state,
 )
+from crds_deliver.rules import ContextError, DeliveredFile, Placement
+from crds_deliver.rules.planning import plan_rules
 
 Progress = Callable[[str, int, int], None]  # (file shown, bytes read so far, file size)
 MAX_WORKERS = 4
@@ -60,11 +62,13 @@ class PlannedFile:
     reftype: str | None
     findings: list[Finding] = field(default_factory=list)
     result: CertifyResult | None = field(default=None, repr=False, compare=False)
+    rules: Placement | None = None  # where CRDS will put it (when a context was readable)
 
     def to_dict(self) -> dict:
         return {"path": self.path, "size": self.size, "sha1": self.sha1, "sha256": self.sha256,
                 "instrument": self.instrument, "reftype": self.reftype,
-                "findings": [f.to_dict() for f in self.findings]}
+                "findings": [f.to_dict() for f in self.findings],
+                "rules": self.rules.to_dict() if self.rules else None}
 
 
 @dataclass
@@ -83,6 +87,8 @@ class ManifestPlan:
     files: list[PlannedFile] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     manifest_path: Path | None = None
+    rules_context: str | None = None  # the context the rules were predicted in
+    rules_note: str | None = None  # why the rules were not predicted
 
     def all_findings(self) -> list[Finding]:
         """Every finding, grouped by file (a stable sort keeps each file's own order)."""
@@ -104,7 +110,8 @@ class ManifestPlan:
                 "errors": self.count(Severity.ERROR), "warnings": self.count(Severity.WARNING),
                 "problems": [p.to_dict() for p in self.problems],
                 "files": [f.to_dict() for f in self.files],
-                "findings": [f.to_dict() for f in self.findings]}
+                "findings": [f.to_dict() for f in self.findings],
+                "rules_context": self.rules_context, "rules_note": self.rules_note}
 
 
 def _certify_one(item: ResolvedFile, project: str, on_progress: Progress | None) -> PlannedFile:
@@ -185,12 +192,49 @@ def ready_reason(manifest_path: Path) -> str:
     return how_to_decide(manifest_path, results_url)
 
 
-def make_plan(manifest_path: Path, *, on_progress: Progress | None = None) -> ManifestPlan:
+@dataclass(frozen=True)
+class RulesSource:
+    """Where plan reads the derive-from context: a CRDS cache folder (None: rules are not
+    predicted), optionally synced first from the manifest's server (`sync` = its env)."""
+
+    cache: Path | None = None
+    sync_env: dict[str, str] | None = None
+
+
+def add_rules(plan: ManifestPlan, manifest: Manifest, source: RulesSource) -> None:
+    """Each file's place in the rules, replace conflicts and known duplicates as findings."""
+    spec = manifest.context
+    if source.cache is not None and source.sync_env is not None:
+        from crds_deliver.crds.server import resolve_server
+        from crds_deliver.errors import ConfigurationError
+        from crds_deliver.rules.sync import sync_context
+
+        try:
+            url = resolve_server(manifest.project, manifest.server, source.sync_env).url
+            spec = sync_context(url, manifest.project, spec, source.cache)
+        except (ContextError, ConfigurationError) as exc:
+            plan.rules_note = str(exc)
+            return
+    files = [(DeliveredFile(f.path, manifest.folder / f.path, f.instrument, f.reftype), f.sha1)
+             for f in plan.files if f.sha1]
+    outcome = plan_rules(manifest.project, spec, source.cache, files)
+    plan.rules_context, plan.rules_note = outcome.context, outcome.note
+    by_path = {f.path: f for f in plan.files}
+    for key, placement in outcome.placements.items():
+        by_path[key].rules = placement
+    for key, severity, message in outcome.findings:
+        by_path[key].findings.append(Finding(Severity(severity), str(manifest.folder / key),
+                                             message))
+
+
+def make_plan(manifest_path: Path, *, on_progress: Progress | None = None,
+              rules: RulesSource | None = None) -> ManifestPlan:
     """Plan one manifest. Never raises for bad content: problems are in the plan."""
-    return plan_loaded(load_manifest(manifest_path), on_progress=on_progress)
+    return plan_loaded(load_manifest(manifest_path), on_progress=on_progress, rules=rules)
 
 
-def plan_loaded(loaded: LoadResult, *, on_progress: Progress | None = None) -> ManifestPlan:
+def plan_loaded(loaded: LoadResult, *, on_progress: Progress | None = None,
+                rules: RulesSource | None = None) -> ManifestPlan:
     """Plan a manifest already read (the API and apply read it once per run)."""
     manifest_path = loaded.path
     shown = str(manifest_path)
@@ -235,6 +279,7 @@ def plan_loaded(loaded: LoadResult, *, on_progress: Progress | None = None) -> M
         manifest.project, manifest.instrument, str(manifest.form.get("file_type") or ""),
         [CertifiedFile(str(manifest.folder / f.path), f.sha1, f.result)
          for f in plan.files if f.sha1 and f.result])
+    add_rules(plan, manifest, rules or RulesSource())
     plan.problems += pin_problems(manifest, plan.files)
     decide(plan)
     return plan

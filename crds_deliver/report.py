@@ -122,6 +122,7 @@ def plans_text(plans: list, width: int = 110) -> str:
         # Findings are printed as plain lines: never wrapped, so logs and editors can parse them.
         lines = [problem_line(p) for p in plan.problems]
         lines += [finding_line(f) for f in plan.all_findings()]
+        lines += rules_lines(plan)
         out.write("".join(f"  {line}\n" for line in lines) + "\n")
     summary = _plan_summary(plans)
     actions = ", ".join(f"{n} {a}" for a, n in sorted(summary["actions"].items()))
@@ -129,6 +130,23 @@ def plans_text(plans: list, width: int = 110) -> str:
     out.write(f"{summary['manifests']} manifest(s): {actions}; {summary['errors']} error(s), "
               f"{summary['warnings']} warning(s)\n")
     return out.getvalue()
+
+
+def rules_lines(plan) -> list[str]:
+    """The rules change of a plan: one block per rmap, or why it was not predicted."""
+    from crds_deliver.rules.diff import rules_change
+
+    if plan.rules_note and not plan.rules_context:
+        return [printable(f"rules: not predicted, because {plan.rules_note}")] if plan.files \
+            else []
+    blocks = rules_change([(f.path, f.rules) for f in plan.files if f.rules])
+    if not blocks:
+        return []
+    lines = [f"rules in {plan.rules_context}:"]
+    for rmap, changes in blocks.items():
+        lines.append(f"  {rmap}")
+        lines += [printable(f"    {change}") for change in changes]
+    return lines
 
 
 def _md(text: str) -> str:
@@ -165,4 +183,19 @@ def plans_markdown(plans: list) -> str:
             icon = _ICONS[finding.severity.value]
             lines.append(f"- {icon} `{_md(finding.location())}` {finding.severity.value}: "
                          f"{_md(finding.message)}")
+        lines += _rules_markdown(plan)
     return "\n".join(lines) + "\n"
+
+
+def _rules_markdown(plan) -> list[str]:
+    """The rules change as a diff block per rmap (a reviewer sees what each file replaces)."""
+    from crds_deliver.rules.diff import rules_change
+
+    blocks = rules_change([(f.path, f.rules) for f in plan.files if f.rules])
+    if not blocks:
+        found = rules_lines(plan)
+        return ["", f"_{_md(found[0])}_"] if found else []
+    lines = ["", f"**Rules in `{_md(plan.rules_context)}`**", "", "```diff"]
+    for rmap, changes in blocks.items():
+        lines += [f"@@ {rmap} @@", *changes]
+    return lines + ["```"]

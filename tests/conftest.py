@@ -17,7 +17,7 @@ pytest_plugins = [
 HOST_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_WORKSPACE",
                   "GITLAB_CI", "CI_PROJECT_DIR", "CRDS_DELIVER_CODEQUALITY",
                   "CRDS_DELIVER_FILES_ROOT", "CRDS_SERVER_URL", "MAST_API_TOKEN",
-                  "CRDS_USERNAME", "CRDS_INI_FILE", "CRDS_OBSERVATORY")
+                  "CRDS_USERNAME", "CRDS_INI_FILE", "CRDS_OBSERVATORY", "CRDS_PATH")
 
 
 @pytest.fixture(autouse=True)

@@ -42,7 +42,7 @@ from crds_deliver.scaffold import schema_reference
 
 if TYPE_CHECKING:  # planning loads astropy, delivering requests: imported when first used
     from crds_deliver.apply import Callbacks, Connection
-    from crds_deliver.plan import Progress
+    from crds_deliver.plan import Progress, RulesSource
 
 # Where apply() saves a delivery built from values when save() was not called first.
 DEFAULT_FOLDER = Path("crds-deliveries")
@@ -217,12 +217,14 @@ class Delivery:
         A delivered manifest that was edited since is an error here."""
         return problems_with_record(self._loaded)
 
-    def plan(self, on_progress: Progress | None = None) -> Plan:
+    def plan(self, on_progress: Progress | None = None, *,
+             rules: RulesSource | None = None) -> Plan:
         """Resolve the files, digest and certify them offline, and say what apply would do.
-        `on_progress(file, bytes_done, size)` follows the hashing of large files."""
+        `on_progress(file, bytes_done, size)` follows the hashing of large files; `rules`
+        names the CRDS cache the rules change is predicted from."""
         from crds_deliver.plan import plan_loaded
 
-        return Plan(plan_loaded(self._loaded, on_progress=on_progress))
+        return Plan(plan_loaded(self._loaded, on_progress=on_progress, rules=rules))
 
     def save(self, path: FileArg | None = None, *, overwrite: bool = False) -> Path:
         """Write the manifest (default: `path`, where apply() would save it) and use it from

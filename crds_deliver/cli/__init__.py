@@ -15,6 +15,7 @@ from crds_deliver.cli import (
     plan,  # noqa: F401
     sandbox,  # noqa: F401
     show,  # noqa: F401
+    stamp,  # noqa: F401
     status,  # noqa: F401
     validate,  # noqa: F401  (registers the command)
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,14 +13,14 @@ from crds_deliver import ci
 from crds_deliver.cli.app import app
 from crds_deliver.cli.common import OutputFormat, manifest_paths
 from crds_deliver.cli.progress import progress_lines
-from crds_deliver.errors import ManifestError
+from crds_deliver.errors import ManifestError, UsageError
 from crds_deliver.report import plans_json, plans_markdown, plans_text
 
 if TYPE_CHECKING:
-    from crds_deliver.plan import ManifestPlan
+    from crds_deliver.plan import ManifestPlan, RulesSource
 
 
-def _plan_with_progress(path: Path) -> ManifestPlan:
+def _plan_with_progress(path: Path, rules: RulesSource) -> ManifestPlan:
     """Rich progress bars on stderr while hashing for a person at a terminal; progress lines
     (crds_deliver/cli/progress.py) for a log."""
     from crds_deliver.api import Delivery
@@ -27,7 +28,7 @@ def _plan_with_progress(path: Path) -> ManifestPlan:
     delivery = Delivery.load(path)
     if not sys.stderr.isatty():  # a log: a line per tenth of a large file
         return delivery.plan(progress_lines(
-            "hashing", lambda line: typer.echo(line, err=True))).manifest_plan
+            "hashing", lambda line: typer.echo(line, err=True)), rules=rules).manifest_plan
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
@@ -41,7 +42,7 @@ def _plan_with_progress(path: Path) -> ManifestPlan:
                 tasks[name] = bars.add_task(name, total=total)
             bars.update(tasks[name], completed=done)
 
-        return delivery.plan(on_progress).manifest_plan
+        return delivery.plan(on_progress, rules=rules).manifest_plan
 
 
 @app.command()
@@ -52,16 +53,27 @@ def plan(
     pin: bool = typer.Option(False, "--pin", help="Write the files and their sha256 into each "
                                                   "manifest's pinned: list."),
     codequality: Path | None = typer.Option(None, metavar="FILE", help=ci.CODEQUALITY_HELP),
+    crds_path: Path | None = typer.Option(
+        None, "--crds-path", metavar="DIR",
+        help="CRDS cache holding the derive-from context's rules (default: CRDS_PATH); each "
+             "file's rmap, match, USEAFTER and replaced reference are predicted from it."),
+    sync: bool = typer.Option(False, "--sync", help="First fetch the context's rules from the "
+                                                    "manifest's server into that cache."),
 ) -> None:
     """Resolve files, digest and certify them offline, and say what apply would do.
 
     Exit 1 when any manifest has errors (apply would refuse it).
     """
-    from crds_deliver.plan import pin_manifest
+    from crds_deliver.plan import RulesSource, pin_manifest
 
+    cache = crds_path or (Path(os.environ["CRDS_PATH"]) if os.environ.get("CRDS_PATH")
+                          else None)
+    if sync and cache is None:
+        raise UsageError("--sync needs a cache folder to fill: --crds-path DIR or CRDS_PATH")
+    rules = RulesSource(cache, dict(os.environ) if sync else None)
     plans = []
     for path in manifest_paths(paths):
-        planned = _plan_with_progress(path)
+        planned = _plan_with_progress(path, rules)
         if pin and planned.files:
             try:
                 planned = pin_manifest(planned)

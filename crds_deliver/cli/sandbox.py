@@ -25,6 +25,13 @@ def sandbox(
     project: str = typer.Option("jwst", "--project", help="hst, jwst or roman."),
     user: str = typer.Option("sandbox", "--user", help="The account that may log in."),
     token: str = typer.Option(None, "--token", help="Its token (generated when omitted)."),
+    from_cache: Path | None = typer.Option(
+        None, "--from-cache", metavar="DIR",
+        help="Start a new sandbox at a context of this CRDS cache (CRDS_PATH layout): its "
+             "rules, serials, names and whatever references it holds."),
+    context: str | None = typer.Option(
+        None, "--context", help="With --from-cache: the context to start at (a .pmap, or "
+                                "<obs>-edit / -operational; default <obs>-edit)."),
 ) -> None:
     """Run a local CRDS-compatible server (the submission protocol, for rehearsals and tests)."""
     if project not in PROJECTS:
@@ -34,7 +41,10 @@ def sandbox(
     except ImportError as exc:
         raise UsageError("the sandbox needs Werkzeug: pip install 'crds-deliver[sandbox]'"
                          f" ({exc})") from None
-    server = Sandbox(data, project=project, username=user, token=token)
+    if context and from_cache is None:
+        raise UsageError("--context needs --from-cache DIR")
+    server = Sandbox(data, project=project, username=user, token=token, from_cache=from_cache,
+                     context=context)
     try:
         server.start(host, port, log_requests=True)
     except Exception:

@@ -370,6 +370,16 @@ def unchecked_get(ctx: _Context, kind: str, obs: str, name: str) -> Response:
                     headers={"Content-Length": str(info["size"])})
 
 
+def browse(ctx: _Context, name: str) -> Response:
+    """/browse/<name>: the page results and confirmation pages link to."""
+    info = ctx.state.catalog.delivered(name)
+    if info is None:
+        raise NotFound(f"no file '{name}'")
+    path = ctx.state.rules.path(name)
+    text = path.read_text(encoding="utf-8") if info["kind"] == "mapping" else None
+    return _html(pages.browse_page(info, text))
+
+
 URLS = Map([
     Rule("/", endpoint=home),
     Rule("/submission_form/redcat_description.yml", endpoint=description),
@@ -390,6 +400,7 @@ URLS = Map([
     Rule("/submit_confirm/", endpoint=confirm, methods=["POST"]),
     Rule("/submit_confirm_pipeline/", endpoint=confirm, methods=["POST"]),
     Rule("/monitor/<key>/", endpoint=monitor),
+    Rule("/browse/<name>", endpoint=browse),
     Rule("/json/", endpoint=rpc, methods=["POST"]),
     Rule("/json/<path:rest>", endpoint=rpc, methods=["POST"]),
     Rule("/unchecked_get/<any(mappings, references):kind>/<obs>/<name>", endpoint=unchecked_get),

@@ -42,6 +42,7 @@ CREATE INDEX IF NOT EXISTS messages_by_channel ON messages (channel, id);
 
 DELIVERED = "delivered"  # confirmed (or seeded) files: part of contexts, known to clients
 SUBMITTED = "submitted"  # named and staged by a submission awaiting confirm/cancel
+LISTED = "listed"  # named by rules seeded from a cache whose bytes it did not hold
 
 
 def now() -> str:

@@ -39,6 +39,7 @@ class JsonRpc:
             "get_server_info": self.get_server_info,
             "get_default_context": self.get_default_context,
             "get_context_by_date": self.get_context_by_date,
+            "get_build_context": self.get_build_context,
             "get_file_info_map": self.get_file_info_map,
             "get_file_info": self.get_file_info,
             "get_mapping_names": self.get_mapping_names,
@@ -125,6 +126,13 @@ class JsonRpc:
         if state == "operational":
             return self.catalog.operational_context
         raise RpcError(f"Unknown context state '{state}'")
+
+    def get_build_context(self, observatory: str | None = None,
+                          cal_version: str | None = None) -> str:
+        """The context of a calibration software version: the sandbox has no builds, so
+        every version gets the operational context (what crds falls back to)."""
+        self._check_obs(observatory)
+        return self.catalog.operational_context
 
     def get_context_by_date(self, date: str, observatory: str | None = None) -> str:
         """A literal pmap, `<obs>-edit|operational|latest|versions`, a date (the last context

@@ -10,7 +10,11 @@ results page an element `id=<uploaded name>` holding the official name and `Logi
 
 from __future__ import annotations
 
+import json
 from html import escape
+
+from crds_deliver.rules.diff import rules_change
+from crds_deliver.rules.predict import Placement
 
 
 def _page(title: str, body: str) -> str:
@@ -24,7 +28,10 @@ def _hidden(name: str, value: str) -> str:
 
 def login_page(project: str, instruments: tuple[str, ...], csrf: str, error: str = "") -> str:
     options = "".join(f"<option value='{i}'>{i}</option>" for i in (*instruments, "none"))
-    err = f"<div id='error_login' class='error'>{escape(error)}</div>\n" if error else ""
+    # The pre-MyST page's own box, and the trapped-error box the crds client's login check
+    # reads (its `error_login` probe is shadowed): both clients report a failed login.
+    err = (f"<div id='error_message' class='error_message'>ERROR: {escape(error)}</div>\n"
+           f"<div id='error_login' class='error'>{escape(error)}</div>\n") if error else ""
     return _page(f"CRDS {project.upper()} sandbox login", err + (
         "<form method='post' action='/login/'>"
         f"{_hidden('csrfmiddlewaretoken', csrf)}{_hidden('next', '/')}"
@@ -75,8 +82,6 @@ def results_page(record: dict, result_id: str, csrf: str) -> str:
             f"<td><ul>{findings}</ul></td></tr>")
     diffs = "".join(f"<h3>Logical Diff ('{escape(old)}', '{escape(new)}')</h3>"
                     for old, new in record["diffs"])
-    diffs += "".join(f"<p class='new_rmap'>New rules {escape(name)}</p>"
-                     for name in record.get("new_rmaps", []))
     diffs += "".join(f"<p class='replaced'>{escape(new)} replaces {escape(old)}</p>"
                      for old, new in record.get("replaced", []))
     state = record["state"]
@@ -89,6 +94,7 @@ def results_page(record: dict, result_id: str, csrf: str) -> str:
         f"<p>Disposition: <span id='disposition'>{escape(disposition)}</span></p>",
         "<h2>Certify Results</h2><table id='results'>" + "".join(rows) + "</table>",
         "<h2>Differences</h2>" + diffs,
+        rules_section(record),
     ]
     if record.get("error"):
         body.append(f"<div id='failure'>{escape(record['error'])}</div>")
@@ -103,6 +109,34 @@ def results_page(record: dict, result_id: str, csrf: str) -> str:
             "<button name='button' value='cancel'>Cancel</button>"
             "<button name='button' value='force'>Force</button></form>")
     return _page(f"{record['kind']} results", "\n".join(body))
+
+
+def rules_section(record: dict) -> str:
+    """The rules change, in the words of `plan` (one block per rmap, official names), and as
+    JSON keyed by uploaded name in the shape of plan's `rules` (to compare the two)."""
+    placed = {info["uploaded"]: info for info in record["files"] if info.get("rules")}
+    if not placed:
+        return ""
+    blocks = rules_change([(info["new"], Placement(**info["rules"]))
+                           for info in placed.values()])
+    text = "\n".join(f"{rmap}\n" + "\n".join(f"  {line}" for line in lines)
+                     for rmap, lines in blocks.items())
+    data = json.dumps({name: info["rules"] for name, info in sorted(placed.items())},
+                      sort_keys=True).replace("</", "<\\/")
+    return (f"<h2>Rules change</h2><pre id='rules_change'>{escape(text)}</pre>"
+            f"<script type='application/json' id='rules_json'>{data}</script>")
+
+
+def browse_page(info: dict, text: str | None) -> str:
+    """/browse/<name>: a file's catalog facts, and a mapping's text."""
+    rows = "".join(f"<tr><th>{escape(key)}</th><td id='{escape(key)}'>{escape(str(info[key]))}"
+                   "</td></tr>" for key in ("name", "kind", "instrument", "filekind", "state",
+                                            "sha1sum", "size", "uploaded_as", "created",
+                                            "description") if key in info)
+    body = f"<table id='file_info'>{rows}</table>"
+    if text is not None:
+        body += f"<pre id='mapping_text'>{escape(text)}</pre>"
+    return _page(f"Browse {info['name']}", body)
 
 
 def confirmation_page(record: dict) -> str:

@@ -13,13 +13,14 @@ serials up, as on the real server.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
-from crds_deliver.rules.context import LoadedContext
+from crds_deliver.rules.context import ContextError, LoadedContext, load_context
 from crds_deliver.rules.mapfile import MappingFile, dict_selector_text, read_mapping, render
-from crds_deliver.rules.rmap import Rmap
+from crds_deliver.rules.rmap import Rmap, UnsupportedRmap
 from crds_deliver.sandbox import naming, seed
-from crds_deliver.sandbox.catalog import Catalog
+from crds_deliver.sandbox.catalog import LISTED, Catalog
 
 Item = tuple[tuple[str, ...], str, str]  # (match values, useafter, reference name)
 
@@ -66,6 +67,50 @@ class Rules:
             pmap = seed.seed_files(self.project)[-1].name
             self.catalog.add_context(pmap, "sandbox seed context")
             self.catalog.set_meta("operational_context", pmap)
+
+    def seed_from_cache(self, references_dir: Path, cache: Path, spec: str | None) -> str:
+        """Start from context `spec` of a CRDS cache: its mappings as they are, the references
+        the cache holds, and every other name its rmaps use (so serials continue from them).
+
+        The whole context is read and checked first (ContextError names a missing or
+        unparsable file), then written in one transaction: the sandbox never starts with half
+        a context. Returns the pmap.
+        """
+        if self.catalog.edit_context:
+            raise ContextError(f"the sandbox already holds context {self.catalog.edit_context}; "
+                               "seed from a cache into a new --data folder")
+        context = load_context(cache, self.project, spec)
+        held = _held_references(cache, self.project)
+        with self.catalog.transaction():
+            for name, mapping in sorted(context.mappings.items()):
+                self.path(name).write_text(mapping.text, encoding="utf-8")
+                data = mapping.text.encode("utf-8")
+                body, instrument, kind = _body(mapping)
+                body.pop("references", None)
+                self.catalog.add_file(name, "mapping", instrument=instrument, filekind=kind,
+                                      sha1sum=hashlib.sha1(data).hexdigest(), size=len(data),
+                                      body=body, description=f"seeded from {cache}")
+            for name, mapping in sorted(context.mappings.items()):
+                if not name.endswith(".rmap"):
+                    continue
+                _body_, instrument, kind = _body(mapping)
+                for reference in _body_.get("references", []):
+                    if self.catalog.file(reference) is not None:
+                        continue
+                    source = held.get(reference)
+                    if source is None:  # named by the rules, bytes not in the cache
+                        self.catalog.add_file(reference, "reference", instrument=instrument,
+                                              filekind=kind, state=LISTED)
+                        continue
+                    shutil.copyfile(source, references_dir / reference)
+                    data_sha1 = _sha1(source)
+                    self.catalog.add_file(reference, "reference", instrument=instrument,
+                                          filekind=kind, sha1sum=data_sha1,
+                                          size=source.stat().st_size,
+                                          description=f"seeded from {cache}")
+            self.catalog.add_context(context.pmap, f"seeded from {cache}")
+            self.catalog.set_meta("operational_context", context.pmap)
+        return context.pmap
 
     # --- reading --------------------------------------------------------------------------
 
@@ -144,6 +189,40 @@ class Rules:
             self.catalog.add_context(pmap, description)
             self.catalog.set_meta("operational_context", pmap)
         return pmap, renamed
+
+
+def _sha1(path: Path) -> str:
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _held_references(cache: Path, project: str) -> dict[str, Path]:
+    """{name: path} of the references a cache holds (flat or per-instrument layout)."""
+    folder = cache / "references" / project
+    if not folder.is_dir():
+        return {}
+    return {path.name: path for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def _body(mapping: MappingFile) -> tuple[dict, str, str]:
+    """(catalog structure, instrument, filekind) of a mapping read from a cache."""
+    header = mapping.header
+    instrument = str(header.get("instrument", "")).lower()
+    kind = str(header.get("filekind", "")).lower()
+    if mapping.kind == "pmap":
+        return {"imaps": mapping.children()}, "", ""
+    if mapping.kind == "imap":
+        return {"instrument": instrument, "rmaps": mapping.children()}, instrument, ""
+    try:
+        rmap = Rmap.from_mapping(mapping)
+    except UnsupportedRmap:  # served as is; its references are not listed
+        return {"instrument": instrument, "filekind": kind, "entries": []}, instrument, kind
+    body = seed.rmap_body(instrument, kind, rmap)
+    body["references"] = rmap.references()
+    return body, instrument, kind
 
 
 def _with_children(old: MappingFile, name: str, derived_from: str,

@@ -28,6 +28,7 @@ from cheroot import wsgi
 
 from crds_deliver.errors import CrdsDeliverError
 from crds_deliver.projects import PROJECTS
+from crds_deliver.rules.context import ContextError
 from crds_deliver.sandbox.app import SandboxApp, State
 from crds_deliver.sandbox.catalog import Catalog
 from crds_deliver.sandbox.faults import Faults
@@ -138,7 +139,8 @@ class Sandbox:
     """A local CRDS-compatible server for one project, with its state under `data_dir`."""
 
     def __init__(self, data_dir: Path, project: str = "jwst", username: str = "sandbox",
-                 token: str | None = None, settings: SandboxSettings | None = None) -> None:
+                 token: str | None = None, settings: SandboxSettings | None = None,
+                 from_cache: Path | None = None, context: str | None = None) -> None:
         if project not in PROJECTS:
             raise ValueError(f"project must be one of {', '.join(PROJECTS)}")
         self.data_dir = Path(data_dir)
@@ -156,7 +158,13 @@ class Sandbox:
         self.catalog = Catalog(project_dir / "catalog.sqlite3", project)
         rules = Rules(self.catalog, project_dir / "mappings")
         (project_dir / "references").mkdir(exist_ok=True)
-        rules.seed(project_dir / "references")
+        try:  # a CRDS cache's context, else the bundled one (only into an empty sandbox)
+            if from_cache is not None:
+                rules.seed_from_cache(project_dir / "references", Path(from_cache), context)
+            rules.seed(project_dir / "references")
+        except ContextError as exc:
+            self.catalog.close()
+            raise SandboxError(str(exc)) from None
         processor = Processor(self.catalog, rules, self.settings, self.faults, project_dir,
                               lambda: self.url)
         users = dict(self.settings.extra_users)
