@@ -34,6 +34,8 @@ ENVIRONMENT: dict[str, str] = {
                        "`status` shows when it is in effect.",
     "CRDS_OBSERVATORY": "The project `status` and `form` assume when neither `--project` nor "
                         "a manifest gives one.",
+    "CRDS_PATH": "The CRDS cache `plan` reads the derive-from context's rules from "
+                 "(`--crds-path DIR` wins), as `crds sync` fills it.",
     "CRDS_DELIVER_FILES_ROOT": "A folder outside the repository that manifest globs may "
                                "resolve into (shared storage); also `options.files_root`.",
     "CRDS_DELIVER_CODEQUALITY": "Where `validate` and `plan` write a GitLab Code Quality "
