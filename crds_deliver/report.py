@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from crds_deliver.certify.extras import partial_plan_notice
 from crds_deliver.problems import Problem, Severity
 
 
@@ -53,6 +52,9 @@ _ICONS = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
 
 def partial_notices(plans: list) -> list[str]:
     """One warning per project of the run whose deep checks could not run (extras.py)."""
+    # Imported here: the certify package brings astropy, which validate and --help never need.
+    from crds_deliver.certify.extras import partial_plan_notice
+
     projects = sorted({p.project for p in plans if p.project and p.files})
     return [notice for project in projects if (notice := partial_plan_notice(project))]
 

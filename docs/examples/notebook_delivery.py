@@ -27,14 +27,23 @@ refs.mkdir(exist_ok=True)
 primary = fits.PrimaryHDU()
 primary.header.update({
     "TELESCOP": "JWST", "INSTRUME": "MIRI", "DETECTOR": "MIRIMAGE", "REFTYPE": "DARK",
-    "DATAMODL": "DarkMIRIModel", "SUBARRAY": "FULL", "READPATT": "FASTR1",
+    "DATAMODL": "DarkMIRIModel", "FILTER": "N/A", "READPATT": "FASTR1",
+    # The SUB64 subarray: its corner and size, which the arrays below must match.
+    "SUBARRAY": "SUB64", "SUBSTRT1": 1, "SUBSIZE1": 72, "SUBSTRT2": 779, "SUBSIZE2": 64,
+    "FASTAXIS": 1, "SLOWAXIS": 2, "NFRAMES": 1, "GROUPGAP": 0, "NGROUPS": 2,
     "USEAFTER": "2026-01-01T00:00:00", "PEDIGREE": "INFLIGHT 2026-01-01 2026-03-31",
     "AUTHOR": "Jane Doe", "DESCRIP": "MIRI imager dark from 2026 flight data",
 })
 primary.header.add_history("Median of 20 dark exposures taken in January-March 2026")
-dark = np.random.default_rng(1).normal(0.0, 1.0, (8, 8)).astype("float32")
+# The MIRI dark datamodel wants 4-D arrays: integrations, groups, rows, columns.
+shape = (1, 2, 64, 72)
+dark = np.random.default_rng(1).normal(0.0, 1.0, shape).astype("float32")
+dq_def = fits.BinTableHDU.from_columns([
+    fits.Column("BIT", "J", array=[0]), fits.Column("VALUE", "J", array=[1]),
+    fits.Column("NAME", "20A", array=["DO_NOT_USE"]),
+    fits.Column("DESCRIPTION", "40A", array=["Bad pixel"])], name="DQ_DEF")
 fits.HDUList([primary, fits.ImageHDU(dark, name="SCI"),
-              fits.ImageHDU(np.zeros((8, 8), dtype="uint32"), name="DQ")]
+              fits.ImageHDU(np.zeros(shape, dtype="uint32"), name="DQ"), dq_def]
              ).writeto(refs / "jwst_miri_dark_0001.fits", checksum=True, overwrite=True)
 
 # %% [markdown]
