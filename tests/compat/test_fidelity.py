@@ -49,7 +49,10 @@ def test_bad_files_make_crds_submit_fail_and_autoconfirm_cancel(hst, tmp_path: P
                 _env(tmp_path / "cache", hst.url, "hst"), tmp_path)
     output = done.stdout + done.stderr
     assert done.returncode != 0, output  # the server's ERROR messages count as errors
-    assert "CRDS - ERROR -  >> ERROR: a1b2c3d4i_bia.fits" in output
+    # The server's certify errors come back in crds certify's own words, file named.
+    assert ("CRDS - ERROR -  >> instrument='WFC3' type='BIASFILE' data='a1b2c3d4i_bia.fits' ::"
+            "  Checking 'USEAFTER'") in output
+    assert "BAD FILES" in output
     assert hst.stats.submission_posts == 1
     assert hst.stats.confirms == 0 and hst.stats.cancels == 1
     assert hst.catalog.edit_context == "hst_0001.pmap"

@@ -91,7 +91,8 @@ def test_overlapping_applies_never_mix_their_files(delivery_repo, sandbox, tmp_p
     codes = [first.wait(timeout=120), second.wait(timeout=120)]
     output = "\n".join(log.read_text() for log in logs)
     assert "Traceback" not in output
-    assert codes[0] == 0, output
+    # Either run may find the other holding a manifest's lock (exit 3), never fail (exit 1).
+    assert set(codes) <= {0, 3}, output
     assert "FAILED" not in output
     rerun = subprocess.run([sys.executable, "-m", "crds_deliver", "apply",
                             str(repo.root / "manifests")], env=_env(sandbox),
