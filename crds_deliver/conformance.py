@@ -76,6 +76,8 @@ def _keyword(schema: Mapping[str, Any], name: str) -> Check | None:
         return lambda v: not isinstance(v, str) or search(v) is not None
     if name == "minLength":
         return lambda v: not isinstance(v, str) or len(v) >= value
+    if name == "maxLength":
+        return lambda v: not isinstance(v, str) or len(v) <= value
     if name == "minimum":
         return lambda v: not _TYPES["number"](v) or v >= value
     if name == "minItems":

@@ -20,6 +20,13 @@ CHOICE = "TypedChoiceField"
 YES_NO_NA: tuple[str, ...] = ("N/A", "No", "Yes")
 CHANGE_LEVELS: tuple[str, ...] = ("TRIVIAL", "MODERATE", "SEVERE")
 
+# Length limits of the server's form (ReDCaT CharFields; see docs/reference.md). The other text
+# fields are unbounded text areas on the server; MAX_TEXT bounds them here so that a pasted file
+# cannot become a form value.
+SHORT_TEXT = 100
+LONG_TEXT = 500
+MAX_TEXT = 4000
+
 # Characters the submission clients accept in `description`: letters, digits, whitespace and
 # . _ / , = - +
 DESCRIPTION_PATTERN = r"^[A-Za-z0-9._\s/,=+-]+$"
@@ -37,6 +44,8 @@ class FormField:
     help_text: str = ""
     initial: object = None
     choices: tuple = field(default_factory=tuple)
+    # The server's Django form refuses longer values (its CharField max_length).
+    max_length: int | None = None
 
     def description_entry(self) -> dict:
         """The mapping a server publishes for this field in redcat_description.yml."""
@@ -65,13 +74,14 @@ def redcat_fields(project: str) -> list[FormField]:
     instruments = INSTRUMENTS[project]
     return [
         FormField("deliverer", TEXT, "Name of the person delivering the files", True,
-                  help_text="Your name"),
+                  help_text="Your name", max_length=SHORT_TEXT),
         FormField("other_email", TEXT, "Further e-mail addresses to notify", False,
-                  help_text="Comma-separated, optional"),
+                  help_text="Comma-separated, optional", max_length=LONG_TEXT),
         FormField("instrument", CHOICE,
                   "Instrument of every delivered file; it is locked for this submission", True,
                   initial=instruments[0], choices=instruments),
-        FormField("file_type", TEXT, "Type of the files (bias, dark, flat...)", True),
+        FormField("file_type", TEXT, "Type of the files (bias, dark, flat...)", True,
+                  max_length=SHORT_TEXT),
         _flag("history_updated", "HISTORY in the primary header explains this delivery"),
         _flag("pedigree_updated", "PEDIGREE checked and updated"),
         _flag("keywords_checked", "COMMENT (JWST: REFTYPE and AUTHOR) checked"),
@@ -84,12 +94,13 @@ def redcat_fields(project: str) -> list[FormField]:
         _flag("etc_delivery", "Deliver the files to the ETC too"),
         _flag("jwst_etc", "These are JWST ETC files"),
         FormField("calpipe_version", TEXT,
-                  "Calibration software (and version) the files were run through", True),
+                  "Calibration software (and version) the files were run through", True,
+                  max_length=LONG_TEXT),
         _flag("replacement_files", "Some files replace existing reference files"),
         FormField("old_reference_files", TEXT, "The reference files replaced", False),
         _yes_no("replacing_badfiles", "The replaced files are bad and must not be used"),
         FormField("jira_issue", TEXT, "Related JIRA issues", False,
-                  help_text="Comma-separated, optional"),
+                  help_text="Comma-separated, optional", max_length=SHORT_TEXT),
         FormField("table_rows_changed", TEXT, "For tables: the rows that changed", False),
         FormField("modes_affected", TEXT, "Observing modes affected by the change", True),
         FormField("correctness_testing", TEXT, "How the files were tested for correctness", True),

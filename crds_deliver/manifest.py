@@ -329,6 +329,9 @@ def _schema_problems(data: dict, tree: _Tree) -> Iterator[Problem]:
             missing = error.message.split("'")[1]
             where = f"{name}: " if path else ""
             yield _located(tree, path, f"{where}missing required field '{missing}'", key=True)
+        elif error.validator == "maxLength":
+            yield _located(tree, path, f"{name}: {len(error.instance)} characters; the server's "
+                                       f"form accepts at most {error.validator_value}")
         elif custom:
             hint = _did_you_mean(error.instance, _choices(error.schema, path, data))
             yield _located(tree, path, f"{name}: {_show(error.instance)} {custom}{hint}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crds_deliver.formspec import all_fields
+from crds_deliver.formspec import MAX_TEXT, all_fields
 from crds_deliver.manifest import delivery_schema, find_manifests, load_manifest
 
 VALID = {
@@ -84,6 +84,17 @@ def test_every_required_field_is_required(tmp_path, field):
 def test_required_text_fields_must_not_be_blank(tmp_path, field):
     assert messages(manifest_with(tmp_path, **{f"form__{field}": "  "})) == [
         f"form.{field}: '  ' must not be empty"]
+
+
+@pytest.mark.parametrize(("field", "limit"), [("deliverer", 100), ("file_type", 100),
+                                              ("jira_issue", 100), ("other_email", 500),
+                                              ("calpipe_version", 500),
+                                              ("correctness_testing", 4000)])
+def test_text_fields_are_bounded_as_the_servers_form(tmp_path, field, limit):
+    assert messages(manifest_with(tmp_path, **{f"form__{field}": "x" * limit})) == []
+    # a 900 kB value is refused at its line, without echoing it
+    assert messages(manifest_with(tmp_path, **{f"form__{field}": "x" * 900_000})) == [
+        f"form.{field}: 900000 characters; the server's form accepts at most {limit}"]
 
 
 def test_optional_text_fields_may_be_empty(tmp_path):
@@ -306,3 +317,5 @@ def test_schema_mirrors_the_form_fields():
             prop = form["properties"][f.key]
             if f.type == "BooleanField":
                 assert prop["type"] == "boolean", f.key
+            if f.type == "CharField":
+                assert prop["maxLength"] == (f.max_length or MAX_TEXT), f.key

@@ -16,6 +16,7 @@ from crds_deliver.formspec import (
     BOOLEAN,
     CHOICE,
     DESCRIPTION_RE,
+    MAX_TEXT,
     FormField,
     page_fields,
     redcat_fields,
@@ -23,7 +24,6 @@ from crds_deliver.formspec import (
 
 PMAP_MODES = ("pmap_edit", "pmap_latest", "pmap_operational", "pmap_text", "pmap_menu")
 _FALSE = {"false", "0", "0.0", "f", "", "off", "no_value"}
-MAX_TEXT = 4000
 
 
 def description_yaml(project: str) -> str:
@@ -55,8 +55,10 @@ def check_fields(posted: Mapping[str, str], fields: list[FormField]) -> tuple[di
                 errors.append(f"Field '{spec.key}': this field is required.")
             values[spec.key] = ""
             continue
-        if len(text) > MAX_TEXT:
-            errors.append(f"Field '{spec.key}': at most {MAX_TEXT} characters.")
+        limit = spec.max_length or MAX_TEXT
+        if len(text) > limit:
+            errors.append(f"Field '{spec.key}': ensure this value has at most {limit} characters "
+                          f"(it has {len(text)}).")
         if spec.type == CHOICE and text not in spec.choices:
             errors.append(f"Field '{spec.key}': select a valid choice; '{text}' is not one of "
                           + ", ".join(str(c) for c in spec.choices) + ".")

@@ -84,6 +84,8 @@ def test_no_instrument_lock_is_trapped(web: SandboxWeb) -> None:
     ({"useafter_matches": "maybe"}, "'useafter_matches': select a valid choice"),
     ({"change_level": "HUGE"}, "'change_level': select a valid choice"),
     ({"description": "Darks <b>bold</b> & more"}, "'description': invalid character"),
+    ({"deliverer": "x" * 101}, "'deliverer': ensure this value has at most 100 characters"),
+    ({"calpipe_version": "x" * 501}, "'calpipe_version': ensure this value has at most 500"),
     ({"pmap_mode": "pmap_guess"}, "'pmap_mode'"),
     ({"pmap_mode": "pmap_text"}, "'pmap_text': a context name is required"),
     ({"pmap_mode": "pmap_text", "pmap_text": "jwst_0999.pmap"}, "Unknown context"),
