@@ -9,6 +9,7 @@ test target).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -43,6 +44,15 @@ CREATE INDEX IF NOT EXISTS messages_by_channel ON messages (channel, id);
 DELIVERED = "delivered"  # confirmed (or seeded) files: part of contexts, known to clients
 SUBMITTED = "submitted"  # named and staged by a submission awaiting confirm/cancel
 LISTED = "listed"  # named by rules seeded from a cache whose bytes it did not hold
+
+
+def sha1_of(path: Path) -> str:
+    """The sha1 the catalog indexes a file by (the digest the crds client compares)."""
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def now() -> str:

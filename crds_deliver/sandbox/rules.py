@@ -20,7 +20,7 @@ from crds_deliver.rules.context import ContextError, LoadedContext, load_context
 from crds_deliver.rules.mapfile import MappingFile, dict_selector_text, read_mapping, render
 from crds_deliver.rules.rmap import Rmap, UnsupportedRmap
 from crds_deliver.sandbox import naming, seed
-from crds_deliver.sandbox.catalog import LISTED, Catalog
+from crds_deliver.sandbox.catalog import LISTED, Catalog, sha1_of
 
 Item = tuple[tuple[str, ...], str, str]  # (match values, useafter, reference name)
 
@@ -103,7 +103,7 @@ class Rules:
                                               filekind=kind, state=LISTED)
                         continue
                     shutil.copyfile(source, references_dir / reference)
-                    data_sha1 = _sha1(source)
+                    data_sha1 = sha1_of(source)
                     self.catalog.add_file(reference, "reference", instrument=instrument,
                                           filekind=kind, sha1sum=data_sha1,
                                           size=source.stat().st_size,
@@ -189,14 +189,6 @@ class Rules:
             self.catalog.add_context(pmap, description)
             self.catalog.set_meta("operational_context", pmap)
         return pmap, renamed
-
-
-def _sha1(path: Path) -> str:
-    digest = hashlib.sha1()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _held_references(cache: Path, project: str) -> dict[str, Path]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import html
 import shutil
 import time
@@ -24,7 +23,7 @@ from crds_deliver.certify._reftypes import REFTYPES
 from crds_deliver.problems import Severity
 from crds_deliver.rules.predict import DeliveredFile, Prediction, predict
 from crds_deliver.sandbox import naming
-from crds_deliver.sandbox.catalog import DELIVERED, SUBMITTED, Catalog
+from crds_deliver.sandbox.catalog import DELIVERED, SUBMITTED, Catalog, sha1_of
 from crds_deliver.sandbox.faults import Faults
 from crds_deliver.sandbox.ingest import IngestArea
 from crds_deliver.sandbox.rules import Rules
@@ -50,14 +49,6 @@ class Outcome:
 
     result_id: str
     state: str
-
-
-def sha1_of(path: Path) -> str:
-    digest = hashlib.sha1()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _certify(path: Path, project: str) -> tuple[str | None, str | None, list[tuple[str, str]]]:
