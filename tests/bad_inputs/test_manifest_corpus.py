@@ -34,6 +34,11 @@ CORPUS: dict[str, tuple[bytes, str]] = {
     "control-characters-in-values": (b"project: jwst\nserver: \"bit\\x1b[31m\"\n",
                                      "server:"),
     "tabs-for-indentation": (b"project: jwst\nform:\n\tdeliverer: x\n", "YAML syntax error"),
+    "900-kB-deliverer": (yaml.safe_dump({**VALID, "form": {**VALID["form"],
+                                                            "deliverer": "x" * 900_000}},
+                                        width=10**7).encode(),
+                         "form.deliverer: 900000 characters; the server's form accepts at "
+                         "most 100"),
     "windows-line-endings": (yaml.safe_dump(VALID).replace("\n", "\r\n").encode(), ""),
     "utf8-bom": (b"\xef\xbb\xbf" + yaml.safe_dump(VALID).encode(), ""),
     "python-object-tag": (b"project: !!python/object/apply:os.system ['true']\n",
