@@ -12,6 +12,8 @@ Nothing here prints: progress goes through `Callbacks`, results are returned, fa
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,7 @@ from crds_deliver.crds import (
     CrdsError,
     DuplicateFileError,
     IngestError,
+    KnownFile,
     LockConflict,
     Message,
     RequestEvent,
@@ -30,6 +33,7 @@ from crds_deliver.crds import (
     SubmitOutcome,
     Timeouts,
 )
+from crds_deliver.crds.client import results_id_of
 from crds_deliver.crds.form import Context, submission_fields
 from crds_deliver.crds.pages import ResultsPage, read_results
 from crds_deliver.credentials import Credentials
@@ -64,10 +68,19 @@ def planned_files(manifest: Any, plan: Any) -> list[DeliveryFile]:
                          f.sha256) for f in plan.files]
 
 
+class FileChanged(CrdsDeliverError):
+    """A file's bytes differ from the plan's digest: delivering them would make the record lie
+    about what the server received."""
+
+
 class HumanActionNeeded(CrdsDeliverError):
     """The record cannot be resumed safely without a person looking at the server."""
 
     exit_code = 5
+
+
+class RecordMismatch(HumanActionNeeded):
+    """The submission a record points at holds other files than the record's."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +93,12 @@ class Connection:
     use_case: str | None = None
     timeouts: Timeouts | None = None
     poll_seconds: float = 3.0
+    # When another session of this user holds the server's instrument lock: wait for it
+    # (--wait) instead of refusing at once.
+    wait_for_user: bool = False
+    # The user's lock on this machine was left by a run that died here: a server lock of this
+    # user on the same instrument is that run's orphan, not a delivery in progress.
+    orphaned_login: bool = False
 
 
 @dataclass
@@ -139,7 +158,7 @@ def _relative(path: Path, folder: Path) -> str:
 
 
 def new_record(manifest: Any, files: Sequence[FileLike], findings: Sequence[Any],
-               connection: Connection, context: Context, channel: str) -> Record:
+               connection: Connection, context: Context, channel: str | None) -> Record:
     """The record as it is written at SUBMITTING (not yet saved)."""
     folder = manifest.path.parent
     data: dict[str, Any] = {
@@ -198,13 +217,22 @@ def _deliver_fresh(manifest: Any, files: Sequence[FileLike], findings: Sequence[
     callbacks.say(f"resolving context {manifest.context}")
     context = client.resolve_context(manifest.context)
     callbacks.say("checking the server for identical files")
-    known = client.known_sha1s()
-    duplicates = [f"{f.name} is identical to {known[f.sha1]} (sha1 {f.sha1})"
-                  for f in files if f.sha1 in known]
-    if duplicates:
-        raise DuplicateFileError("CRDS already has these files; nothing was uploaded: "
-                                 + "; ".join(duplicates))
-    _check_lock(client, instrument)
+    existing = _existing_submission(files, client.known_files())
+    if existing is not None:
+        # Another runner or checkout posted these very files (its record is not here): follow
+        # that submission instead of posting them again, which the server would refuse.
+        callbacks.say(f"the server already holds these files in submission "
+                      f"{results_id_of(existing)}, posted by another run; adopting it instead "
+                      "of posting again")
+        record = new_record(manifest, files, findings, connection, context, None)
+        record.transition(State.SUBMITTING)
+        record.transition(State.SUBMITTED, submission={
+            "results_url": existing, "results_id": results_id_of(existing)})
+        state = _read_results(record, client)
+        if state is State.READY and manifest.options.auto_confirm:
+            return _auto_confirm(manifest, record, client, callbacks, {})
+        return Outcome(manifest.path, state, record, True, "adopted: " + _summary(record))
+    _check_lock(client, instrument, connection, callbacks)
     callbacks.say(f"logging in to {connection.url} as {client.username} for {instrument}")
     client.login(instrument)
     uploaded: list[str] = []
@@ -235,18 +263,69 @@ def _deliver_fresh(manifest: Any, files: Sequence[FileLike], findings: Sequence[
     return Outcome(manifest.path, state, record, True, _summary(record), posts)
 
 
-def _check_lock(client: CrdsClient, instrument: str) -> None:
-    """Refuse when this user already holds another instrument's lock: logging in would drop
-    it, and with it the chance to confirm the delivery that lock belongs to."""
-    status = client.lock_status()
-    name = str(status.get("name") or "")
-    if (name and not status.get("is_expired") and status.get("user") == client.username
-            and status.get("type", "instrument") == "instrument" and name != instrument.lower()):
-        raise LockConflict(
-            f"{client.username} holds the lock of instrument '{name}' on {client.base_url} "
-            f"(time remaining {status.get('time_remaining', '?')}): a delivery for {name} may "
-            "be waiting for confirmation. Confirm or cancel it first (crds-deliver confirm / "
-            "cancel), or log out on the server's web page")
+def _existing_submission(files: Sequence[FileLike], known: dict[str, KnownFile]) -> str | None:
+    """The results page of the one submission that already holds every file (by sha1), or
+    None when the server knows none of them; anything in between cannot be delivered as it
+    is, so it raises DuplicateFileError."""
+    found = {f.name: known[f.sha1] for f in files if f.sha1 in known}
+    if not found:
+        return None
+    pages = {k.results_url for k in found.values()}
+    if len(found) == len(files) and len(pages) == 1 and None not in pages:
+        return pages.pop()
+    raise DuplicateFileError(
+        "CRDS already has these files; nothing was uploaded: "
+        + "; ".join(f"{name} is identical to {k.name} ({k.state or 'state unknown'}, sha1 "
+                    f"{sha1})" for name, k, sha1 in
+                    ((f.name, found[f.name], f.sha1) for f in files if f.name in found))
+        + ("" if len(found) == len(files) else
+           f"; {len(files) - len(found)} other file(s) of the delivery are new"))
+
+
+class UserBusy(LockConflict):
+    """Another session of the same CRDS user is delivering (another checkout or machine)."""
+
+    exit_code = 3
+
+
+def _check_lock(client: CrdsClient, instrument: str, connection: Connection,
+                callbacks: Callbacks) -> None:
+    """Look at the user's instrument lock before logging in, as the crds client does: logging
+    in would end another session of this user, and with it a delivery under way there.
+
+    This user holding another instrument's lock: a delivery for it may be waiting for
+    confirmation; refuse. Holding this instrument's lock: another checkout or machine is
+    delivering as this user now; refuse with exit 3, or wait with --wait, unless that lock
+    is the orphan of a run that died on this machine (connection.orphaned_login)."""
+    announced = False
+    while True:
+        status = client.lock_status()
+        name = str(status.get("name") or "")
+        held = (name and not status.get("is_expired") and status.get("user") == client.username
+                and status.get("type", "instrument") == "instrument")
+        if not held:
+            return
+        remaining = status.get("time_remaining", "?")
+        if name != instrument.lower():
+            raise LockConflict(
+                f"{client.username} holds the lock of instrument '{name}' on "
+                f"{client.base_url} (time remaining {remaining}): a delivery for {name} may "
+                "be waiting for confirmation. Confirm or cancel it first (crds-deliver confirm "
+                "/ cancel), or log out on the server's web page")
+        if connection.orphaned_login:
+            callbacks.say(f"the server's lock of {name} for {client.username} was left by a "
+                          "run that died on this machine; taking it over")
+            return
+        who = (f"{client.username} already holds the lock of instrument '{name}' on "
+               f"{client.base_url} (since {status.get('created_on', '?')}, time remaining "
+               f"{remaining}): another checkout or machine is delivering as this user")
+        if not connection.wait_for_user:
+            raise UserBusy(f"{who}. Use --wait to wait for it; if nothing is running, log out "
+                           "on the server's web page or let the lock expire")
+        if not announced:
+            callbacks.say(f"{who}; waiting for it to finish")
+            announced = True
+        time.sleep(connection.poll_seconds)
 
 
 def _prepare(manifest: Any, files: Sequence[FileLike], client: CrdsClient,
@@ -284,7 +363,14 @@ def _fill_ingest(manifest: Any, files: Sequence[FileLike], client: CrdsClient,
             callbacks.say(f"{file.name} is already on the server with the right size; kept")
             continue
         uploaded.append(file.name)
-        posts[file.name] = client.upload(Path(file.path), file.name, callbacks.upload)
+        sent = client.upload(Path(file.path), file.name, callbacks.upload)
+        if sent.sha1 != file.sha1:
+            raise FileChanged(
+                f"{file.path} changed after it was planned: the plan's sha1 is {file.sha1}, "
+                f"the {sent.size} bytes just uploaded have sha1 {sent.sha1}. Nothing was "
+                "submitted and the uploads were taken back; run `crds-deliver plan` and "
+                "apply again once the file is final")
+        posts[file.name] = sent.posts
     listing = {e.name: e.size for e in client.list_ingest()}
     wrong = [f"{name} (server has {listing.get(name, 'nothing')}, local {f.size} bytes)"
              for name, f in wanted.items() if listing.get(name) != f.size]
@@ -356,26 +442,68 @@ def _conclude(record: Record, outcome: SubmitOutcome, client: CrdsClient,
 
 
 def _read_results(record: Record, client: CrdsClient) -> State:
-    names = [f["name"] for f in record.data["files"]]
+    """Record what the results page says; a page that already shows CONFIRMED or CANCELLED
+    (finished on the web, or by a run that died before writing) is recorded so."""
     url = record.data["submission"]["results_url"] or client.results_page_url(record.results_id)
-    page = client.results(url, names)
+    page = _results_page(record, client, url)
     state = _state_of(page)
     if state is None:
         raise HumanActionNeeded(f"{record.path}: the results page {url} does not say whether "
                                 "the files passed; review it on the web, then confirm or cancel "
                                 "there")
+    _check_own(record, client, page, url)
     _apply_names(record, page)
     fields: dict[str, Any] = {"submission": {"server_status": page.status or state.value}}
-    if state is not State.READY:
+    if state in (State.CONFIRMED, State.CANCELLED):
+        record.transition(State.READY, **fields)
+    elif state is not State.READY:
         fields["error"] = page.error or f"the server's status is {page.status}"
     record.transition(state, **fields)
     return state
 
 
+def _results_page(record: Record, client: CrdsClient, url: str) -> ResultsPage:
+    names = [f["name"] for f in record.data["files"]]
+    try:
+        return client.results(url, names)
+    except CrdsError as exc:
+        raise HumanActionNeeded(f"{record.path}: cannot read the results page of submission "
+                                f"{record.results_id} on {client.base_url} ({exc}); was the "
+                                f"record made on this server ({record.data['server']['url']})?"
+                                ) from None
+
+
+def _check_own(record: Record, client: CrdsClient, page: ResultsPage, url: str) -> None:
+    """Refuse a results page that is not this record's submission: it must list every file
+    of the record, and each file the server holds under its official name must have the
+    record's sha1 (the sandbox lists pending files; a server that does not cannot be asked,
+    and the names must then do). A record copied from another manifest, or pointing at a
+    submission it did not make, is refused before anything is confirmed, cancelled or
+    recorded."""
+    names = [f["name"] for f in record.data["files"]]
+    missing = [n for n in names if n not in page.file_names]
+    if missing:
+        raise RecordMismatch(f"{record.path}: the results page {url} does not list "
+                             f"{', '.join(missing)}: the record does not belong to that "
+                             "submission; nothing was confirmed, cancelled or recorded")
+    official = {f["name"]: page.file_names[f["name"]] for f in record.data["files"]}
+    sha1s = client.file_sha1s(list(official.values()))
+    wrong = [f"{f['name']} (server {official[f['name']]}: "
+             f"{sha1s.get(official[f['name']]) or 'unknown'}, record {f['sha1']})"
+             for f in record.data["files"]
+             if sha1s.get(official[f["name"]], f["sha1"]) != f["sha1"]]
+    if wrong:
+        raise RecordMismatch(f"{record.path}: the server's files of submission "
+                             f"{record.results_id} are not this record's files: "
+                             f"{'; '.join(wrong)}; nothing was confirmed, cancelled or recorded")
+
+
 def _state_of(page: ResultsPage) -> State | None:
     """READY only when the page says so (the sandbox marks it) or offers confirm with no file
-    in ERRORS; BAD FILES and FAIL as the page says."""
+    in ERRORS; BAD FILES, FAIL, CONFIRMED and CANCELLED as the page says."""
     status = (page.status or "").upper()
+    if status in ("CONFIRMED", "CANCELLED"):
+        return State(status)
     if status == "BAD FILES" or "ERRORS" in page.file_status.values():
         return State.BAD_FILES
     if status == "FAIL" or (page.error and not status):
@@ -417,7 +545,7 @@ def resume(manifest: Any, record: Record, connection: Connection,
     try:
         callbacks.say(f"resuming from {record.path.name} (state {record.state.value})")
         if record.state in (State.SUBMITTING, State.SUBMITTED) and not record.results_id:
-            outcome = _follow_channel(record, client, callbacks)
+            outcome = _recorded_done(record) or _follow_channel(record, client, callbacks)
             _conclude(record, outcome, client, callbacks)
         elif record.state is State.SUBMITTED:
             _read_results(record, client)
@@ -427,6 +555,20 @@ def resume(manifest: Any, record: Record, connection: Connection,
                        _summary(record))
     finally:
         client.close()
+
+
+_DONE_TEXT = re.compile(r"^done: status (-?\d+), (\S+)")
+
+
+def _recorded_done(record: Record) -> SubmitOutcome | None:
+    """The `done` message an earlier run stored before it died (it may have died right after
+    printing it): the channel holds nothing newer, so following it again would wait in vain."""
+    for message in reversed(record.data.get("messages") or []):
+        found = _DONE_TEXT.match(str(message.get("text", ""))) \
+            if message.get("type") == "done" else None
+        if found:
+            return SubmitOutcome(done_status=int(found.group(1)), results_url=found.group(2))
+    return None
 
 
 def _follow_channel(record: Record, client: CrdsClient, callbacks: Callbacks) -> SubmitOutcome:
@@ -468,7 +610,8 @@ def _finish(manifest: Any, record: Record, client: CrdsClient, button: str,
     names = [f["name"] for f in record.data["files"]]
     url = record.data["submission"].get("results_url") or \
         client.results_page_url(record.results_id)
-    current = client.results(url, names)
+    current = _results_page(record, client, url)
+    _check_own(record, client, current, url)
     if current.status in ("CONFIRMED", "CANCELLED"):
         # An earlier run's confirm/cancel reached the server but died before the record was
         # written: record what the server says instead of posting again (which it refuses).

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from crds_deliver.credentials import Credentials, Token, find_credentials
 from crds_deliver.errors import UsageError
-from crds_deliver.lock import DeliveryLock, session_lock_path
+from crds_deliver.lock import DeliveryLock, user_lock_path
 
 if TYPE_CHECKING:  # apply and crds bring requests: imported when a connection is made
     from crds_deliver.apply import Callbacks, Connection
@@ -75,9 +75,12 @@ def user_connection(manifest: Manifest, token_file: Path | None, username: str |
     return Connection(choice.url, credentials, use_case=choice.use_case)
 
 
-def session_lock(path: Path, wait: bool, callbacks: Callbacks) -> DeliveryLock:
-    """The repository's server-session lock (see crds_deliver.lock.session_lock_path)."""
+def session_lock(path: Path, connection: Connection, wait: bool,
+                 callbacks: Callbacks) -> DeliveryLock:
+    """The lock of the CRDS user on this machine (see crds_deliver.lock.user_lock_path)."""
+    user = connection.credentials.username
     return DeliveryLock(path, wait=wait, on_message=callbacks.say,
-                        lock_file=session_lock_path(path),
-                        busy="another crds-deliver run of this repository is using the "
-                             "server session (the ingest area and login are one per user)")
+                        lock_file=user_lock_path(connection.url, user),
+                        busy=f"another crds-deliver run is delivering as {user} to "
+                             f"{connection.url} (the server keeps one ingest area and one "
+                             "login per user)")

@@ -1,7 +1,7 @@
 """One apply per manifest at a time: a lock file next to the manifest.
 
 Two applies of the same manifest must never both deliver, and two runs of one repository must
-not use the server session at the same time (`session_lock_path`). A lock is a file created with
+not use the server session at the same time (`user_lock_path`). A lock is a file created with
 O_EXCL (atomic on local and NFSv3+ file systems) holding pid, host and time. A lock left by a
 process that died on this host is recognised (the pid is gone) and taken over with a message;
 a lock of a live process, or of another host, makes the second apply fail fast or wait.
@@ -12,12 +12,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from crds_deliver.errors import CrdsDeliverError
 
@@ -30,22 +32,38 @@ class LockedError(CrdsDeliverError):
     exit_code = 3
 
 
+class LockWriteError(CrdsDeliverError):
+    """The lock file could not be written (disk full, quota, permissions)."""
+
+
 def lock_path(manifest_path: Path) -> Path:
     """`x.yaml` → `.x.yaml.lock` in the same folder (hidden, so manifest searches skip it)."""
     return manifest_path.with_name(f".{manifest_path.name}.lock")
 
 
-def session_lock_path(manifest_path: Path) -> Path:
-    """One lock per repository for the steps that hold a server session.
+LOCK_DIR_ENV = "CRDS_DELIVER_LOCK_DIR"
+
+
+def user_lock_path(server_url: str, username: str) -> Path:
+    """One lock per CRDS user and server on this machine, whatever checkout a run starts from.
 
     The server keeps one ingest area and one instrument lock per *user*: two runs delivering
-    different manifests at once as the same user would wipe or submit each other's files, and
-    one's login ends the other's session. Runs of one repository (one CI job, one checkout)
-    therefore take turns for everything that logs in, on top of the per-manifest lock.
-    """
-    from crds_deliver.files import repository_root
-
-    return repository_root(manifest_path.parent) / ".crds-deliver-session.lock"
+    as the same user at once (two checkouts, two CI jobs on one runner) would wipe or submit
+    each other's files, and one's login ends the other's session. So runs take turns for
+    everything that logs in. The folder is CRDS_DELIVER_LOCK_DIR, else
+    ~/.cache/crds-deliver/locks."""
+    given = os.environ.get(LOCK_DIR_ENV)
+    folder = Path(given) if given else Path.home() / ".cache" / "crds-deliver" / "locks"
+    parts = urlsplit(server_url)
+    where = f"{parts.hostname or 'server'}_{parts.port or ''}{parts.path}".rstrip("/")
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{where}-{username}")[:200]
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise LockWriteError(f"{folder}: cannot create the lock folder "
+                             f"({exc.strerror or type(exc).__name__}); set {LOCK_DIR_ENV} to a "
+                             "writable folder") from None
+    return folder / f"{name}.lock"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -72,6 +90,9 @@ class DeliveryLock:
     on_message: Callable[[str], None] | None = None
     lock_file: Path | None = None  # default: the manifest's own lock_path
     busy: str = "another apply is running"
+    # Set by acquire when it took over the lock of a process that died on this host: what
+    # that process left on the server (a login, an instrument lock) is nobody's any more.
+    recovered: bool = False
 
     @property
     def path(self) -> Path:
@@ -88,8 +109,22 @@ class DeliveryLock:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
             return False
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(body + "\n")
+        except OSError as exc:
+            raise LockWriteError(f"{self.path}: cannot create the lock file "
+                                 f"({exc.strerror or type(exc).__name__}); nothing was done"
+                                 ) from None
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(body + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            # A full disk: an empty lock left here would hold the next run up, so remove it.
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+            raise LockWriteError(f"{self.path}: cannot write the lock file "
+                                 f"({exc.strerror or type(exc).__name__}: is the disk full?); "
+                                 "nothing was done") from None
         return True
 
     def _holder(self) -> dict | None:
@@ -132,6 +167,7 @@ class DeliveryLock:
                            f"{UNREADABLE_GRACE_SECONDS:g} s (its process died while writing it)")
                 with contextlib.suppress(FileNotFoundError):
                     self.path.unlink()
+                self.recovered = True
                 continue
             who = (f"process {holder.get('pid')} on {holder.get('host')} since "
                    f"{holder.get('time')}") if holder else "an unreadable lock file"

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from crds_deliver.bounded import NotReadable, read_bounded
 from crds_deliver.conformance import Check, compile_schema
 from crds_deliver.formspec import CHOICE, all_fields
 from crds_deliver.problems import Problem
@@ -426,12 +427,9 @@ def load_manifest(path: Path) -> LoadResult:
     """Read, parse and validate one manifest; never raises for bad content, only reports it."""
     file = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_MANIFEST_BYTES:
-            return LoadResult(path, None, [Problem(
-                file, f"the file is {size} bytes; a manifest may be at most "
-                      f"{MAX_MANIFEST_BYTES} bytes")])
-        data = path.read_bytes()
+        data = read_bounded(path, MAX_MANIFEST_BYTES, "manifest")
+    except NotReadable as exc:
+        return LoadResult(path, None, [Problem(file, str(exc).removeprefix(f"{file}: "))])
     except OSError as exc:
         return LoadResult(path, None, [Problem(file, f"cannot read: {exc.strerror or exc}")])
     return parse_manifest(path, data)

@@ -29,10 +29,13 @@ from typing import Any
 import jsonschema
 import yaml
 
+from crds_deliver.bounded import NotReadable, read_bounded
 from crds_deliver.errors import CrdsDeliverError
 from crds_deliver.problems import Problem, Severity
 
 RECORD_FORMAT = "crds-deliver-result/1"
+# Records hold every progress message of a delivery; a few MB is far more than any needs.
+MAX_RECORD_BYTES = 8_000_000
 
 
 class State(str, Enum):
@@ -73,17 +76,32 @@ def now() -> str:
 
 
 def load_record(manifest_path: Path) -> dict[str, Any] | None:
-    """The record of a manifest as plain data, or None when the manifest was never applied."""
+    """The record of a manifest as plain data, or None when the manifest was never applied.
+
+    A record decides whether files are posted again, so it is read like any untrusted input:
+    a regular file of bounded size, valid YAML, and valid against result.schema.json. A
+    forged or hand-edited record (a bare `state: CONFIRMED`, an injected key) is a located
+    RecordError, never trusted."""
     path = record_path(manifest_path)
-    if not path.exists():
+    if not os.path.lexists(path):
         return None
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(read_bounded(path, MAX_RECORD_BYTES, "result record")
+                              .decode("utf-8"))
+    except NotReadable as exc:
+        raise RecordError(str(exc)) from None
     except (OSError, ValueError, yaml.YAMLError, RecursionError) as exc:
         # ValueError covers bytes that are not UTF-8; RecursionError absurd nesting.
         raise RecordError(f"{path}: unreadable result record ({type(exc).__name__})") from None
     if not isinstance(data, dict):
         raise RecordError(f"{path}: a result record must be a mapping")
+    errors = schema_errors(data)
+    if errors:
+        raise RecordError(f"{path}: not a valid result record (edited by hand, or not written "
+                          f"by crds-deliver): {'; '.join(errors[:3])}"
+                          + (f" (and {len(errors) - 3} more)" if len(errors) > 3 else "")
+                          + f". Restore it from git, or run `crds-deliver forget "
+                          f"{manifest_path}` to drop it")
     return data
 
 
@@ -243,3 +261,44 @@ def problems_with_record(loaded: Any) -> list[Problem]:
         if edited is not None:
             problems.append(edited)
     return problems
+
+
+def forget_consequences(manifest_path: Path) -> str:
+    """What dropping a manifest's record means, on the server and here, in words (for
+    `crds-deliver forget`, which says it before it deletes anything). Works on records that
+    cannot be read or are invalid too: those are exactly the ones a person may need to drop."""
+    path = record_path(manifest_path)
+    try:
+        data = load_record(manifest_path)
+    except RecordError as exc:
+        return (f"{path} cannot be used ({exc}); forgetting it deletes the file. Nothing is "
+                "sent to any server: check on the server whether this delivery was submitted")
+    if data is None:
+        return f"{manifest_path} has no result record; nothing to forget"
+    state = data["state"]
+    server = data["server"]["url"] + (" (a sandbox)" if data["server"]["sandbox"] else "")
+    submission = data.get("submission") or {}
+    where = submission.get("results_url") or (
+        f"results {submission['results_id']}" if submission.get("results_id") else None)
+    text = f"{path} says {state} on {server}. Forgetting deletes the record; nothing is sent to "
+    text += "the server. "
+    if state in ("READY", "SUBMITTED"):
+        text += ("The submission stays pending there until someone confirms or cancels it on "
+                 f"its web page ({where or 'the results id is not known'}); the instrument "
+                 "stays locked for it. ")
+    elif state == "SUBMITTING":
+        text += ("The form may or may not have reached the server: check there before "
+                 "applying again. ")
+    elif state == "CONFIRMED":
+        text += "The files stay delivered; applying again would find them on the server. "
+    text += "The next `crds-deliver apply` treats the manifest as never applied."
+    return text
+
+
+def forget(manifest_path: Path) -> bool:
+    """Delete a manifest's record; False when there was none."""
+    path = record_path(manifest_path)
+    if not os.path.lexists(path):
+        return False
+    path.unlink()
+    return True

@@ -311,7 +311,9 @@ class Delivery:
                                                  "not delivered (declined)"))
             callbacks.say(f"{planned.reason}; server {connection.url}")
             self._sandbox = pool
-            with session_lock(self.path, wait, callbacks):
+            with session_lock(self.path, connection, wait, callbacks) as held:
+                connection = replace(connection, wait_for_user=wait,
+                                     orphaned_login=held.recovered)
                 return Outcome(deliver(manifest, planned_files(manifest, planned.manifest_plan),
                                        planned.findings, connection, callbacks))
 
@@ -352,7 +354,7 @@ class Delivery:
         with DeliveryLock(self.path, on_message=callbacks.say):
             connection = self._connection(manifest, pool, token_file, username, prompt,
                                           callbacks, on_warning)
-            with session_lock(self.path, False, callbacks):
+            with session_lock(self.path, connection, False, callbacks):
                 return Outcome(finish(manifest, connection, button, callbacks))
 
     # ----- display ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 from crds_deliver.cli import (
     apply,  # noqa: F401
     confirm,  # noqa: F401
+    forget,  # noqa: F401
     form,  # noqa: F401
     history,  # noqa: F401
     new,  # noqa: F401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import shlex
 import sys
 import tempfile
@@ -160,7 +161,7 @@ def apply(
 ) -> None:
     """Deliver manifests: plan, certify, submit, follow progress, write result records."""
     from crds_deliver.ci import append_step_summary, outcomes_markdown
-    from crds_deliver.record import State
+    from crds_deliver.record import State, record_path
 
     if sandbox_data is not None and not sandbox:
         raise typer.BadParameter("--sandbox-data needs --sandbox", param_hint="--sandbox-data")
@@ -173,10 +174,16 @@ def apply(
         if pool is not None:
             stack.callback(pool.stop)
         stack.callback(lambda: append_step_summary(outcomes_markdown("apply", rows)))
+        throwaway = pool is not None and sandbox_data is None
         for path in found:
+            if throwaway:
+                stack.callback(_drop_rehearsal_record, path, os.path.lexists(record_path(path)))
             try:
                 outcome = _apply_one(path, pool, yes, interactive, token_file, username, wait,
                                      verbose, pending)
+            except KeyboardInterrupt:
+                typer.echo(interrupted_line(path), err=True)
+                raise typer.Exit(130) from None
             except CrdsDeliverError as exc:
                 typer.echo(f"{path}: error: {exc}", err=True)
                 failures.append(exc.exit_code)
@@ -191,9 +198,36 @@ def apply(
             echo_outcome(outcome, sandbox_data, throwaway_sandbox=sandbox and not sandbox_data)
             if outcome.changed and outcome.state in (State.BAD_FILES, State.FAILED):
                 failures.append(1)
-            if commit and outcome.changed and outcome.record is not None:
+            if commit and outcome.changed and outcome.record is not None and not throwaway:
                 commit_outcome(outcome)
     raise typer.Exit(exit_code(failures))
+
+
+def _drop_rehearsal_record(path: Path, existed: bool) -> None:
+    """A throw-away sandbox is gone when the run ends: a record of it could never be finished
+    (confirm and cancel need that server) and would stand in the way of the real delivery.
+    So a record this run wrote for it is deleted, and the run says so."""
+    from crds_deliver.record import forget, record_path
+
+    if existed or not os.path.lexists(record_path(path)):
+        return
+    forget(path)
+    typer.echo(f"{path}: a rehearsal on a throw-away sandbox: its record was not kept (give "
+               "--sandbox-data DIR to keep the sandbox and the record)")
+
+
+def interrupted_line(path: Path) -> str:
+    """The one line Ctrl-C leaves: where the delivery stands and how to go on."""
+    from crds_deliver.record import read_state
+
+    try:
+        state = read_state(path)
+    except CrdsDeliverError:
+        state = None
+    if state is None:
+        return f"{path}: interrupted before anything was submitted; nothing to resume"
+    return (f"{path}: interrupted; the record says {state.value}: run `crds-deliver apply "
+            f"{path}` again to resume (it never posts the form twice)")
 
 
 def _apply_one(path: Path, pool: SandboxPool | None, yes: bool, interactive: bool,

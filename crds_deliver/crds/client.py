@@ -33,7 +33,7 @@ from crds_deliver.crds.form import Context, resolve_context
 from crds_deliver.crds.http import Http, RequestEvent, Timeouts
 from crds_deliver.crds.pages import Page, ResultsPage, error_text, mapping_links, read_results
 from crds_deliver.crds.rpc import ChannelNotFound, JsonRpc
-from crds_deliver.crds.upload import Progress, upload_file
+from crds_deliver.crds.upload import Progress, Uploaded, upload_file
 from crds_deliver.credentials import Token
 
 SUBMIT_PATH = "submission_form/redcat_submit/"
@@ -47,6 +47,22 @@ class IngestFile:
     name: str
     size: int
     delete_url: str
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    """A file the server already has: official name, state (delivered, uploaded, ...), the
+    name it was uploaded as, and the results page of its pending submission when the server
+    says (the sandbox does; CRDS servers may not)."""
+
+    name: str
+    state: str
+    uploaded_as: str
+    results_url: str | None
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 @dataclass(frozen=True)
@@ -143,10 +159,26 @@ class CrdsClient:
 
     def known_sha1s(self) -> dict[str, str]:
         """sha1 → name of every file the server knows (for the duplicate check)."""
-        info = self.rpc.call("get_file_info_map", self.project, None, ["sha1sum"])
+        return {sha1: known.name for sha1, known in self.known_files().items()}
+
+    def known_files(self) -> dict[str, KnownFile]:
+        """sha1 → what the server says of every file it knows, pending ones included where
+        the server lists them (to adopt a submission another run already posted)."""
+        info = self.rpc.call("get_file_info_map", self.project, None,
+                             ["sha1sum", "state", "uploaded_as", "results_url"])
         if not isinstance(info, dict):
             raise CrdsError("get_file_info_map: the server's answer is not an object")
-        return {str(v["sha1sum"]): name for name, v in info.items()
+        return {str(v["sha1sum"]): KnownFile(str(name), str(v.get("state") or ""),
+                                             str(v.get("uploaded_as") or name),
+                                             _text_or_none(v.get("results_url")))
+                for name, v in info.items() if isinstance(v, dict) and v.get("sha1sum")}
+
+    def file_sha1s(self, names: list[str]) -> dict[str, str]:
+        """name → sha1 the server holds for each of `names` it knows."""
+        info = self.rpc.call("get_file_info_map", self.project, names, ["sha1sum"])
+        if not isinstance(info, dict):
+            raise CrdsError("get_file_info_map: the server's answer is not an object")
+        return {str(name): str(v["sha1sum"]) for name, v in info.items()
                 if isinstance(v, dict) and v.get("sha1sum")}
 
     def mapping_names(self, context: str) -> list[str]:
@@ -229,8 +261,8 @@ class CrdsClient:
             raise self.http.fail(IngestError, f"deleting {entry.name} from the ingest area: "
                                               f"HTTP {response.status_code}")
 
-    def upload(self, path: Path, name: str, on_progress: Progress | None = None) -> int:
-        """Upload one file (chunked when large); returns the number of posts."""
+    def upload(self, path: Path, name: str, on_progress: Progress | None = None) -> Uploaded:
+        """Upload one file (chunked when large); returns the posts and the sent bytes' sha1."""
         return upload_file(self.http, path, name, on_progress=on_progress)
 
     # ----- progress channel and submission --------------------------------------------------

@@ -1,6 +1,11 @@
 """One HTTP session to one CRDS server: timeouts on every call, retries only where safe, a
 hook that reports each request (for -v), and errors scrubbed of the token.
 
+Redirects are followed here, not by `requests`, and only within the configured server's
+origin (scheme, host and port): the login form carries the token as its password and the
+session's cookies carry it too, so a redirect to any other origin (another host, another port,
+plain http) is refused with an error instead of being followed with them.
+
 Safe to retry: GETs, JSON-RPC reads and re-sent upload chunks (the server places a chunk by
 its Content-Range, so a second copy lands in the same bytes). Never retried: the submission
 post and confirm/cancel, which would start or finish a delivery twice.
@@ -21,6 +26,23 @@ from crds_deliver.crds.server import require_https
 from crds_deliver.credentials import Token
 
 RETRY_STATUSES = frozenset({502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 10
+
+
+class RedirectRefused(CrdsError):
+    """The server redirected to another origin: the request is not followed there."""
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port filled in."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port
 
 
 @dataclass(frozen=True)
@@ -104,9 +126,9 @@ class Http:
         for attempt in range(1, attempts + 1):
             started = time.monotonic()
             try:
-                response = (session or self.session).request(
-                    method, url, timeout=(self.timeouts.connect, timeout or self.timeouts.read),
-                    **kwargs)
+                response = self._send(session or self.session, method, url,
+                                      (self.timeouts.connect, timeout or self.timeouts.read),
+                                      kwargs)
             except requests.RequestException as exc:
                 last_error = type(exc).__name__
                 self._report(method, shown, None, started, attempt, last_error)
@@ -119,6 +141,39 @@ class Http:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
         raise self.fail(ServerUnreachable, f"{method} {self.url(shown)}: no answer from the "
                                            f"server ({last_error}) after {attempts} attempt(s)")
+
+    def _send(self, session: requests.Session, method: str, url: str,
+              timeout: tuple[float, float], kwargs: dict) -> requests.Response:
+        """One request and the redirects it gets, each checked against the server's origin
+        before it is followed. 301/302 of a POST and every 303 continue as a body-less GET,
+        as browsers do; 307/308 repeat the method and body."""
+        home = origin(self.base_url)
+        for _ in range(MAX_REDIRECTS + 1):
+            response = session.request(method, url, timeout=timeout, allow_redirects=False,
+                                       **kwargs)
+            location = response.headers.get("Location")
+            if response.status_code not in REDIRECT_STATUSES or not location:
+                return response
+            target = urljoin(response.url, location)
+            if origin(target) != home:
+                response.close()
+                shown = urlsplit(target)
+                raise self.fail(RedirectRefused, (
+                    f"{method} {urlsplit(url).path}: the server redirected (HTTP "
+                    f"{response.status_code}) to {shown.scheme}://{shown.netloc}, which is not "
+                    f"the configured server {self.base_url}; not followed, so neither the "
+                    "token nor the session's cookies went there"))
+            response.close()
+            if response.status_code == 303 or (response.status_code in (301, 302)
+                                               and method == "POST"):
+                method = "GET"
+                kwargs = {k: v for k, v in kwargs.items() if k not in ("data", "files", "json")}
+                headers = {k: v for k, v in (kwargs.get("headers") or {}).items()
+                           if k.lower() not in ("content-type", "content-range")}
+                kwargs["headers"] = headers
+            url = target
+        raise self.fail(RedirectRefused, f"{method} {urlsplit(url).path}: more than "
+                                         f"{MAX_REDIRECTS} redirects")
 
     def _report(self, method: str, path: str, status: int | None, started: float,
                 attempt: int, error: str | None) -> None:

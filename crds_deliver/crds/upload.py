@@ -6,12 +6,18 @@ CSRF token of each chunk taken from the previous answer's cookie. Only one chunk
 memory, so a 10 GB file costs what a 10 kB file does. A chunk that gets no answer is sent
 again; if the server had kept the first copy it refuses the second as an overlap, and the file
 is then sent again from its first byte (once): a retry never leaves a corrupt file behind.
+
+The sha1 of a file is computed from the very bytes that are sent, so the caller can compare it
+with the planned digest: a file rewritten between `plan` and the upload is caught before the
+form is posted, and the record never claims bytes the server did not receive.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from crds_deliver.crds.errors import IngestError
@@ -21,6 +27,16 @@ CHUNK_SIZE = 2_000_000
 UPLOAD_PATH = "upload/chunked/"
 
 Progress = Callable[[str, int, int], None]  # (file name, bytes sent, total)
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """What one file's upload did: the posts it took, and the size and sha1 of the bytes sent
+    (of the last, complete attempt)."""
+
+    posts: int
+    size: int
+    sha1: str
 
 
 def chunks(path: Path, size: int, chunk_size: int = CHUNK_SIZE) -> Iterator[tuple[int, bytes]]:
@@ -53,8 +69,9 @@ def multipart(name: str, data: bytes, csrf: str, boundary: str) -> tuple[bytes, 
 
 
 def upload_file(http: Http, path: Path, name: str, *, on_progress: Progress | None = None,
-                chunk_size: int = CHUNK_SIZE) -> int:
-    """Upload `path` as `name`; returns the number of posts made (over both attempts)."""
+                chunk_size: int = CHUNK_SIZE) -> Uploaded:
+    """Upload `path` as `name`; returns the posts of the complete attempt and the digest of
+    the bytes it sent."""
     try:
         return _upload_once(http, path, name, on_progress, chunk_size)
     except IngestError as first_error:
@@ -67,13 +84,15 @@ def upload_file(http: Http, path: Path, name: str, *, on_progress: Progress | No
 
 
 def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None,
-                 chunk_size: int) -> int:
+                 chunk_size: int) -> Uploaded:
     size = path.stat().st_size
     first = http.get(UPLOAD_PATH)
     token = http.csrf_token(first)
     if not token:
         raise IngestError(f"{http.base_url}{UPLOAD_PATH}: the server set no csrftoken cookie")
     posts = 0
+    sent = 0
+    sha1 = hashlib.sha1()
     boundary = secrets.token_hex(16)
     if on_progress:
         on_progress(name, 0, size)
@@ -87,7 +106,9 @@ def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None
         if not 200 <= response.status_code < 300:
             raise http.fail(IngestError, f"uploading {name}: the server answered HTTP "
                                          f"{response.status_code} at byte {offset} of {size}")
+        sha1.update(data)
+        sent += len(data)
         token = http.csrf_token(response) or token
         if on_progress:
             on_progress(name, offset + len(data), size)
-    return posts
+    return Uploaded(posts, sent, sha1.hexdigest())

@@ -235,6 +235,17 @@ class Catalog:
         with self.transaction() as db:
             db.execute("INSERT INTO results VALUES (?,?,?)", (result_id, submission_id, kind))
 
+    def submission_result(self, submission_id: str) -> str | None:
+        """The results page id of a submission (not of its confirmation)."""
+        row = self._one("SELECT id FROM results WHERE submission_id=? AND kind='submission'",
+                        (submission_id,))
+        return row["id"] if row else None
+
+    def pending_files(self) -> list[dict]:
+        """Files named by a submission that awaits confirm or cancel."""
+        return [dict(r) for r in self._all("SELECT * FROM files WHERE state=? ORDER BY name",
+                                           (SUBMITTED,))]
+
     def result(self, result_id: str) -> tuple[str, str] | None:
         """(submission id, kind) of a results page id."""
         row = self._one("SELECT submission_id, kind FROM results WHERE id=?", (result_id,))

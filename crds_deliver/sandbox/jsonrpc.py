@@ -84,14 +84,20 @@ class JsonRpc:
         return {"checked": {self.project: url}, "unchecked": {self.project: url}}
 
     def _info(self, info: dict) -> dict:
-        return {"name": info["name"], "sha1sum": info["sha1sum"], "size": str(info["size"]),
-                "uploaded_as": info["uploaded_as"], "state": "delivered" if info["state"]
-                == "delivered" else "uploaded", "instrument": info["instrument"],
-                "filekind": info["filekind"], "type": info["kind"],
-                "change_level": info["change_level"] or "", "description":
-                info["description"] or "", "observatory": self.project,
-                "delivery_date": info["created"], "blacklisted": "false",
-                "rejected": "false"}
+        answer = {"name": info["name"], "sha1sum": info["sha1sum"], "size": str(info["size"]),
+                  "uploaded_as": info["uploaded_as"], "state": "delivered" if info["state"]
+                  == "delivered" else "uploaded", "instrument": info["instrument"],
+                  "filekind": info["filekind"], "type": info["kind"],
+                  "change_level": info["change_level"] or "", "description":
+                  info["description"] or "", "observatory": self.project,
+                  "delivery_date": info["created"], "blacklisted": "false",
+                  "rejected": "false"}
+        # Sandbox extra: the results page of the submission that brought the file, so a
+        # client that finds its files already submitted can follow that submission.
+        results_id = self.catalog.submission_result(info["submission_id"] or "")
+        if results_id:
+            answer["results_url"] = f"{self.root_url()}display_result/{results_id}/"
+        return answer
 
     # --- methods --------------------------------------------------------------------------
 
@@ -168,11 +174,12 @@ class JsonRpc:
                           fields: list | None = None) -> dict:
         self._check_obs(observatory)
         if files is None:
-            infos = {f["name"]: self._info(f) for f in self.catalog.delivered_files()}
+            infos = {f["name"]: self._info(f) for f in
+                     [*self.catalog.delivered_files(), *self.catalog.pending_files()]}
         else:
             infos = {}
             for name in files:
-                info = self.catalog.delivered(name)
+                info = self.catalog.file(name)
                 infos[name] = self._info(info) if info else "NOT FOUND"
         if fields:
             infos = {name: info if isinstance(info, str) else

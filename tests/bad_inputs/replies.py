@@ -10,8 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
-# (method, path, status, body) -> (status, content type, body) to send instead, or None
-Rewrite = Callable[[str, str, int, bytes], "tuple[int, str, bytes] | None"]
+# (method, path, status, body) -> (status, content type, body[, extra headers]) to send
+# instead, or None
+Rewrite = Callable[[str, str, int, bytes], "tuple | None"]
 
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
 
@@ -35,16 +36,21 @@ class RewritingProxy:
                 status, content = answer.status_code, answer.content
                 kind = answer.headers.get("Content-Type", "text/html")
                 content = content.replace(proxy.target.encode(), proxy.url.rstrip("/").encode())
+                extra: dict[str, str] = {}
                 for rewrite in proxy.rewrites:
                     replaced = rewrite(self.command, self.path, status, content)
                     if replaced is not None:
-                        status, kind, content = replaced
+                        status, kind, content = replaced[:3]
+                        extra = replaced[3] if len(replaced) > 3 else {}
                         break
                 self.send_response(status)
                 for key, value in answer.raw.headers.items():
-                    if key.lower() in _HOP or key.lower() == "content-type":
+                    if key.lower() in _HOP or key.lower() == "content-type" or \
+                            key.lower() in {k.lower() for k in extra}:
                         continue
                     self.send_header(key, value.replace(proxy.target, proxy.url.rstrip("/")))
+                for key, value in extra.items():
+                    self.send_header(key, value)
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(content)))
                 self.end_headers()

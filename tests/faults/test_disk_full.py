@@ -17,9 +17,9 @@ from tests.fixtures.repo import sandbox_env
 LIMIT = 1024  # bytes: the lock file fits, a result record does not
 
 
-def _limited(*args: str, sb) -> subprocess.CompletedProcess:
+def _limited(*args: str, sb, limit_bytes: int = LIMIT) -> subprocess.CompletedProcess:
     def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
 
     return subprocess.run([sys.executable, "-m", "crds_deliver", *args],
                           env={**os.environ, **sandbox_env(sb)}, preexec_fn=limit,
@@ -69,3 +69,24 @@ def test_disk_full_after_confirm_keeps_the_ready_record(delivery_repo, sandbox, 
     data = record_data(repo.manifest)
     assert data["state"] == "CONFIRMED"
     assert data["files"][0]["official_name"]
+
+
+def test_disk_full_while_writing_the_lock_is_one_line_and_leaves_no_lock(delivery_repo, sandbox,
+                                                                         run_cli, ledger):
+    from crds_deliver.lock import lock_path
+
+    repo = delivery_repo(files=1)
+    done = _limited("apply", str(repo.manifest), sb=sandbox, limit_bytes=8)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "Traceback" not in output
+    assert f"{lock_path(repo.manifest)}: cannot write the lock file" in output, output
+    assert not lock_path(repo.manifest).exists()  # an empty lock would hold the next run up
+    ledger.posts(0, sandbox.stats.submission_posts)
+    assert sandbox.stats.requests == 0
+    again = run_cli(["apply", repo.manifest], sandbox)  # at once, not after a grace period
+    assert again.exit_code == 0, again.output
+    assert "stale lock" not in again.output
+    state = record_data(repo.manifest)["state"]
+    ledger.record_kept(state == "READY")
+    assert state == "READY"

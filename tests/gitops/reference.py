@@ -38,6 +38,9 @@ ENVIRONMENT: dict[str, str] = {
                  "(`--crds-path DIR` wins), as `crds sync` fills it.",
     "CRDS_DELIVER_FILES_ROOT": "A folder outside the repository that manifest globs may "
                                "resolve into (shared storage); also `options.files_root`.",
+    "CRDS_DELIVER_LOCK_DIR": "Where the per-user lock lives (one file per CRDS user and "
+                             "server; default `~/.cache/crds-deliver/locks`): runs delivering "
+                             "as one user on this machine take turns, whatever the checkout.",
     "CRDS_DELIVER_CODEQUALITY": "Where `validate` and `plan` write a GitLab Code Quality "
                                 "report (like `--codequality FILE`).",
     "CI": "When true, nothing prompts (a missing token is an error, not a question).",

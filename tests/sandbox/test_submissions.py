@@ -123,10 +123,13 @@ def test_ready_page_and_channel(sandbox, ready_web: SandboxWeb) -> None:
     messages = ready_web.messages(ready_web.key)
     assert messages[-1]["type"] == "done" and messages[-1]["data"]["status"] == 0
     assert all(m["type"] == "log_message" for m in messages[:-1])
-    # pending names are reserved but not yet delivered
+    # pending names are reserved but not yet delivered; the file info says so, and where
+    # the pending submission can be reviewed
     assert sandbox.catalog.delivered("jwst_miri_dark_0002.fits") is None
-    assert ready_web.rpc("get_file_info_map", "jwst", ["jwst_miri_dark_0002.fits"]
-                         )["result"]["jwst_miri_dark_0002.fits"] == "NOT FOUND"
+    info = ready_web.rpc("get_file_info_map", "jwst", ["jwst_miri_dark_0002.fits"]
+                         )["result"]["jwst_miri_dark_0002.fits"]
+    assert info["state"] == "uploaded" and info["results_url"].endswith(
+        f"/display_result/{_results_id(ready_web)}/")
     assert ready_web.listing() == {"files": []}  # the ingest area was consumed
 
 
