@@ -38,7 +38,15 @@ from crds_deliver.crds.form import Context, submission_fields
 from crds_deliver.crds.pages import ResultsPage, read_results
 from crds_deliver.credentials import Credentials
 from crds_deliver.errors import CrdsDeliverError
-from crds_deliver.record import RECORD_FORMAT, TERMINAL_STATES, Record, RecordError, State, now
+from crds_deliver.record import (
+    RECORD_FORMAT,
+    TERMINAL_STATES,
+    Record,
+    RecordError,
+    State,
+    forget,
+    now,
+)
 
 
 class FileLike(Protocol):
@@ -200,7 +208,11 @@ def deliver(manifest: Any, files: Sequence[FileLike], findings: Sequence[Any],
             return Outcome(manifest.path, record.state, record, False,
                            f"already delivered: {record.state.value}"
                            + (f" (results {record.results_id})" if record.results_id else ""))
-        return resume(manifest, record, connection, callbacks)
+        try:
+            return resume(manifest, record, connection, callbacks)
+        except NeverPosted as exc:
+            callbacks.say(f"{exc}; delivering afresh")
+            forget(manifest.path)
     if not files:
         raise CrdsDeliverError(f"{manifest.path}: no files to deliver")
     client = _client(connection, manifest.project, callbacks)
@@ -549,6 +561,8 @@ def resume(manifest: Any, record: Record, connection: Connection,
             _conclude(record, outcome, client, callbacks)
         elif record.state is State.SUBMITTED:
             _read_results(record, client)
+        if connection.orphaned_login:  # only now: the dead run's post may still be coming
+            _release_orphaned_lock(client, manifest.instrument, callbacks)
         if record.state is State.READY and manifest.options.auto_confirm:
             return _auto_confirm(manifest, record, client, callbacks, {})
         return Outcome(manifest.path, record.state, record, record.state is not before,
@@ -558,6 +572,18 @@ def resume(manifest: Any, record: Record, connection: Connection,
 
 
 _DONE_TEXT = re.compile(r"^done: status (-?\d+), (\S+)")
+
+
+def _release_orphaned_lock(client: CrdsClient, instrument: str, callbacks: Callbacks) -> None:
+    """A run that died here kept the server's instrument lock in a session nobody can log out
+    of any more; resuming needs no login, so without this the lock would refuse the next
+    delivery for hours. Logging in takes the lock over, logging out releases it."""
+    status = client.lock_status()
+    if (status.get("user") == client.username and not status.get("is_expired")
+            and str(status.get("name") or "") == instrument.lower()):
+        callbacks.say(f"releasing the lock of {instrument} that the dead run left on the server")
+        client.login(instrument)
+        client.logout()
 
 
 def _recorded_done(record: Record) -> SubmitOutcome | None:
@@ -571,26 +597,72 @@ def _recorded_done(record: Record) -> SubmitOutcome | None:
     return None
 
 
+class NeverPosted(HumanActionNeeded):
+    """A SUBMITTING record whose form, by every sign the server gives, never reached it."""
+
+
 def _follow_channel(record: Record, client: CrdsClient, callbacks: Callbacks) -> SubmitOutcome:
+    """Carry on from the progress channel; when it is silent, ask the server whether it holds
+    the record's files (a submission it knows by them is followed instead)."""
     key = (record.data.get("submission") or {}).get("channel")
-    human = (f"{record.path} says {record.state.value}: the form was about to be posted to "
-             f"{record.data['server']['url']}, and the server shows no trace of it on the "
-             "progress channel. Check on the server whether this delivery was submitted: if it "
-             f"was not, delete {record.path.name} and apply again; if it was, finish it on the "
-             "server's web page")
-    if not key:
-        raise HumanActionNeeded(human)
-    if record.state is State.SUBMITTING:
-        try:
-            first = client.pull(key, 0)
-        except CrdsError:
-            first = []
-        if not first:
-            raise HumanActionNeeded(human)
     since = max([int(m["id"]) for m in record.data.get("messages", []) if m.get("id")] or [0])
+    if record.state is State.SUBMITTING:
+        found = _first_trace(record, client, key, callbacks)
+        if isinstance(found, SubmitOutcome):
+            return found
+    if not key:
+        raise HumanActionNeeded(f"{record.path}: no progress channel recorded")
     callbacks.say("following the server's progress channel")
-    return client.follow(key, 0 if record.state is State.SUBMITTING else since,
-                         on_message=_recorder(record, callbacks))
+    outcome = client.follow(key, since, on_message=_recorder(record, callbacks))
+    if outcome.post_lost and not outcome.results_url:
+        holding = _submission_of(record, client)
+        if holding:
+            callbacks.say(f"the channel is quiet, but the server holds these files in "
+                          f"submission {results_id_of(holding)}: following it")
+            return SubmitOutcome(outcome.messages, results_url=holding)
+    return outcome
+
+
+def _first_trace(record: Record, client: CrdsClient, key: str | None,
+                 callbacks: Callbacks) -> SubmitOutcome | None:
+    """For a SUBMITTING record: wait up to `Timeouts.quiet` seconds for a sign that the form
+    reached the server: a message on the channel (None: follow it) or the record's files in a
+    submission (its outcome). No sign at all: the run died before the post left, so
+    NeverPosted is raised and the delivery may start over."""
+    quiet = client.http.timeouts.quiet
+    deadline = time.monotonic() + quiet
+    announced = False
+    while True:
+        try:
+            if key and client.pull(key, 0):
+                return None
+        except CrdsError:
+            pass
+        holding = _submission_of(record, client)
+        if holding:
+            callbacks.say(f"the server holds these files in submission "
+                          f"{results_id_of(holding)}: following it")
+            return SubmitOutcome(results_url=holding)
+        if time.monotonic() > deadline:
+            raise NeverPosted(
+                f"{record.path} says SUBMITTING, but after {quiet:g} s the server shows no "
+                "trace of the form: no progress message and none of the files. The run that "
+                "wrote the record died before the post reached the server")
+        if not announced:
+            callbacks.say(f"no trace of the submission on the server yet; watching for up to "
+                          f"{quiet:g} s")
+            announced = True
+        time.sleep(client.poll_seconds)
+
+
+def _submission_of(record: Record, client: CrdsClient) -> str | None:
+    """The results page of the one submission holding every file of the record, if any."""
+    files = [DeliveryFile(Path(f["path"]), f["name"], int(f["size"]), f["sha1"], f["sha256"])
+             for f in record.data["files"]]
+    try:
+        return _existing_submission(files, client.known_files())
+    except DuplicateFileError:
+        return None
 
 
 def _auto_confirm(manifest: Any, record: Record, client: CrdsClient, callbacks: Callbacks,

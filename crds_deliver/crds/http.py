@@ -13,9 +13,10 @@ post and confirm/cancel, which would start or finish a delivery twice.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -57,6 +58,17 @@ class RequestEvent:
     error: str | None = None
 
 
+QUIET_ENV = "CRDS_DELIVER_QUIET_SECONDS"
+
+
+def _seconds(variable: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(variable) or default)
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
 @dataclass(frozen=True)
 class Timeouts:
     """Seconds to connect and to wait for an answer. The submission post waits long: the
@@ -66,8 +78,9 @@ class Timeouts:
     read: float = 120.0
     submit: float = 3600.0
     # How long a progress channel may stay silent, once no post of ours is pending, before
-    # the client stops following it and leaves the record to be resumed later.
-    quiet: float = 60.0
+    # the client stops following it and leaves the record to be resumed later (and how long
+    # a resumed SUBMITTING record waits for a first sign of its post).
+    quiet: float = field(default_factory=lambda: _seconds(QUIET_ENV, 60.0))
 
 
 class Http:

@@ -10,6 +10,7 @@ import yaml
 
 from crds_deliver.gitops import GitError
 from crds_deliver.record import record_path, schema_errors
+from tests.fixtures.fits import write_jwst_ref
 
 
 def _record(manifest):
@@ -122,9 +123,13 @@ def test_duplicate_refused_before_upload(delivery_repo, sandbox, run_cli, tmp_pa
     assert run_cli(["apply", repo.manifest], sandbox).exit_code == 0
     uploads = sandbox.stats.uploads
     second = repo.add_manifest("manifests/jwst/miri/again.yaml", tag="a", reuse=True)
+    # one file CRDS has, one it does not: neither posted again nor adoptable
+    write_jwst_ref(repo.manifest.parent / "refs-a" / "jwst_miri_dark_0002.fits",
+                   {"DESCRIP": "MIRI imager dark a2 from 2026 flight data"})
     result = run_cli(["apply", second], sandbox)
     assert result.exit_code == 4
-    assert "identical to" in result.output
+    assert "identical to" in result.output and "1 other file(s) of the delivery are new" \
+        in result.output
     assert sandbox.stats.uploads == uploads and sandbox.stats.submission_posts == 1
     assert not record_path(second).exists()
 
@@ -150,7 +155,7 @@ def test_edited_after_delivery_is_reported(delivery_repo, sandbox, run_cli):
 
 
 def test_commit_outside_git_fails_clearly(tmp_path, sandbox, run_cli):
-    from tests.fixtures.fits import make_delivery, write_jwst_ref
+    from tests.fixtures.fits import make_delivery
 
     manifest = make_delivery(tmp_path / "plain", "jwst", "miri", "DARK", ["*.fits"], git=False)
     write_jwst_ref(manifest.parent / "jwst_miri_dark_0001.fits")

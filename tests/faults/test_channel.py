@@ -52,7 +52,7 @@ def test_silent_channel_while_the_server_works_is_a_bounded_wait(delivery_repo,
     assert server_has_exactly(sb, local_files(repo.manifest))
 
 
-def test_post_lost_before_the_server_saw_it_stops_for_a_human(delivery_repo, sandbox, run_cli,
+def test_post_lost_before_the_server_saw_it_is_delivered_afresh(delivery_repo, sandbox, run_cli,
                                                               ledger):
     repo = delivery_repo(files=1)
 
@@ -66,8 +66,13 @@ def test_post_lost_before_the_server_saw_it_stops_for_a_human(delivery_repo, san
     assert sandbox.stats.submission_posts == 0
     ledger.record_kept(record_data(repo.manifest)["state"] == "SUBMITTING")
 
-    result = run_cli(["apply", repo.manifest], sandbox)  # no trace on the channel: a human
-    assert result.exit_code == 5
+    # No trace on the channel nor of the files for CRDS_DELIVER_QUIET_SECONDS: the post never
+    # left; the re-run says so and delivers afresh, once.
+    result = run_cli(["apply", repo.manifest], sandbox,
+                     env={"CRDS_DELIVER_QUIET_SECONDS": "1"})
+    assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
-    assert "delete darks.result.yaml and apply again" in result.output
-    assert sandbox.stats.submission_posts == 0
+    assert "died before the post reached the server; delivering afresh" in result.output
+    ledger.posts(1, sandbox.stats.submission_posts)
+    assert sandbox.stats.submission_posts == 1
+    ledger.record_kept(record_data(repo.manifest)["state"] == "READY")

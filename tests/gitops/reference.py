@@ -41,6 +41,9 @@ ENVIRONMENT: dict[str, str] = {
     "CRDS_DELIVER_LOCK_DIR": "Where the per-user lock lives (one file per CRDS user and "
                              "server; default `~/.cache/crds-deliver/locks`): runs delivering "
                              "as one user on this machine take turns, whatever the checkout.",
+    "CRDS_DELIVER_QUIET_SECONDS": "How long apply follows a silent progress channel, and "
+                                  "waits for a first sign of a post a dead run may have made "
+                                  "(default 60).",
     "CRDS_DELIVER_CODEQUALITY": "Where `validate` and `plan` write a GitLab Code Quality "
                                 "report (like `--codequality FILE`).",
     "CI": "When true, nothing prompts (a missing token is an error, not a question).",

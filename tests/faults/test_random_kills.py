@@ -1,0 +1,103 @@
+"""Randomized kills: `crds-deliver apply` SIGKILLed at a random moment of a delivery (after a
+random number of the server's requests, plus a random few milliseconds), then re-run until its
+record is terminal or READY. Each killed apply is a separate process running the CLI's
+`main()`, forked from a forkserver that has the package imported already: a fresh
+interpreter would spend most of each run importing astropy. Each of RUNS deliveries (new
+files every time) must end with exactly one submission post on the sandbox, a record that
+says what the server shows, and its files on the server bit for bit, once.
+
+Split into CHUNKS parametrized cases so pytest-xdist spreads them over its workers; each
+chunk has its own sandbox. The seed is printed, so a failing run can be replayed
+(CRDS_DELIVER_KILL_SEED)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import sys
+import time
+
+import pytest
+
+from crds_deliver.record import load_record
+from tests.faults.helpers import local_files, server_has_exactly
+from tests.fixtures.repo import sandbox_env
+
+RUNS = 100
+CHUNKS = 10
+REQUESTS_PER_DELIVERY = 24  # about what one apply asks of the sandbox (kills spread over it)
+FINAL = {"READY", "CONFIRMED"}
+SEED = int(os.environ.get("CRDS_DELIVER_KILL_SEED") or random.SystemRandom().randrange(10**6))
+
+
+_FORKS = multiprocessing.get_context("forkserver")
+_FORKS.set_forkserver_preload(["crds_deliver.cli", "crds_deliver.plan", "tests.faults"])
+
+
+def _apply_process(manifest: str, env: dict[str, str]) -> None:
+    """In the forked child: `crds-deliver apply MANIFEST` with `env`, output discarded."""
+    os.environ.update(env)
+    sink = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(sink, 1)
+    os.dup2(sink, 2)
+    from crds_deliver.cli import main
+
+    sys.argv = ["crds-deliver", "apply", manifest]
+    main()
+
+
+def _kill_at_random(manifest, sb, env, rng: random.Random) -> str:
+    """Start apply, kill it after a random number of server requests (or let it finish)."""
+    target = sb.stats.requests + rng.randrange(REQUESTS_PER_DELIVERY)
+    proc = _FORKS.Process(target=_apply_process, args=(str(manifest), env))
+    proc.start()
+    while proc.is_alive() and sb.stats.requests < target:
+        time.sleep(0.002)
+    time.sleep(rng.random() * 0.02)
+    proc.kill()
+    proc.join()
+    return f"killed at request {sb.stats.requests - target + 1} of the target's"
+
+
+def _rerun_until_done(manifest, sb, run_cli, env, ledger, attempts: int = 5):
+    """Re-run apply until the record is READY (or terminal); (record data or None, outputs)."""
+    outputs = []
+    for _attempt in range(attempts + 1):
+        data = load_record(manifest)  # valid against the schema, whatever the kill left
+        if data is not None and data["state"] in FINAL:
+            return data, outputs
+        if _attempt == attempts:
+            break
+        result = run_cli(["apply", manifest], sb, env=env)
+        ledger.output(result.output)
+        assert "Traceback" not in result.output, result.output
+        outputs.append(result.output)
+    return None, outputs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_random_sigkill_then_rerun_converges_with_one_post(chunk, delivery_repo, sandbox,
+                                                           run_cli, tmp_path, ledger):
+    rng = random.Random(SEED * 1000 + chunk)
+    env = {"CRDS_DELIVER_LOCK_DIR": str(tmp_path / "locks"), "CRDS_DELIVER_QUIET_SECONDS": "2"}
+    full_env = {**sandbox_env(sandbox), **env}
+    repo = delivery_repo(files=1, tag="c0")
+    for run in range(RUNS // CHUNKS):
+        manifest = repo.manifest if run == 0 else repo.add_manifest(
+            f"manifests/jwst/miri/run-{run}.yaml", files=1, tag=f"c{run}")
+        posts_before = sandbox.stats.submission_posts
+        how = _kill_at_random(manifest, sandbox, full_env, rng)
+        data, outputs = _rerun_until_done(manifest, sandbox, run_cli, env, ledger)
+        if data is None:
+            ledger.stuck(1)
+            pytest.fail(f"seed {SEED}, run {run} ({how}): not converged: {outputs}")
+        posts = sandbox.stats.submission_posts - posts_before
+        ledger.posts(1, posts)
+        assert posts == 1, f"seed {SEED}, run {run} ({how}): {posts} posts"
+        consistent = (data["state"] == "READY" and bool(data["submission"]["results_id"])
+                      and all(f["official_name"] for f in data["files"])
+                      and server_has_exactly(sandbox, local_files(manifest)))
+        ledger.record_kept(consistent)
+        assert consistent, f"seed {SEED}, run {run} ({how}): {data}"
