@@ -15,7 +15,6 @@ from crds_deliver.cli.common import manifest_paths
 from crds_deliver.credentials import in_ci
 from crds_deliver.errors import UsageError
 from crds_deliver.lock import DeliveryLock
-from crds_deliver.record import forget, forget_consequences, record_path
 
 
 @app.command(name="forget")
@@ -24,6 +23,8 @@ def forget_command(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before deleting."),
 ) -> None:
     """Drop result records (nothing is sent to the server); say first what that means."""
+    from crds_deliver.record import forget, forget_consequences, record_path
+
     found = [p for p in manifest_paths(paths) if os.path.lexists(record_path(p))]
     if not found:
         typer.echo("no result records: nothing to forget")
