@@ -147,7 +147,9 @@ def find_credentials(
         reason = "no MAST token found and no terminal to ask for one"
         if in_ci(env):
             reason = "no MAST token found (CI=true: not prompting)"
-        raise ConfigurationError(f"{reason}; {WHERE_TOKENS_GO}")
+        # A token file that was ignored is the likeliest reason: say so in the error itself.
+        ignored = "".join(f" ({warning})" for warning in warnings)
+        raise ConfigurationError(f"{reason}{ignored}; {WHERE_TOKENS_GO}")
 
     if username:
         user, user_source = username, "--username"

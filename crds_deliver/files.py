@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import itertools
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from crds_deliver.bounded import file_kind
 from crds_deliver.problems import Problem
 
 CHUNK = 4 * 1024 * 1024
@@ -32,6 +35,9 @@ FILES_ROOT_ENV = "CRDS_DELIVER_FILES_ROOT"
 Consumer = Callable[[memoryview, int], None]
 
 MAX_NAME = 128
+# Paths one glob may match: far more than any delivery holds, and few enough that a glob
+# such as `**` on a huge tree fails at once instead of digesting and listing everything.
+MAX_MATCHES = 2000
 _UPLOAD_CHARS = re.compile(r"^[A-Za-z0-9._-]+$")
 _EXTENSIONS = re.compile(r"\.(fits|asdf|json|yaml|text|r\dh|r\dd)$")
 
@@ -90,6 +96,16 @@ def allowed_roots(manifest_folder: Path, files_root: str | None) -> list[Path]:
     return roots
 
 
+def _special_kind(path: str) -> str | None:
+    """None for a regular file (through symbolic links), else what it is ("a folder", "a
+    FIFO (named pipe)", ..., "unreadable" for a dangling link or a link loop)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return "unreadable"
+    return None if stat.S_ISREG(mode) else file_kind(mode)
+
+
 def _inside(path: Path, roots: Iterable[Path]) -> bool:
     return any(path == root or root in path.parents for root in roots)
 
@@ -116,8 +132,22 @@ def resolve_globs(manifest_file: str, folder: Path, patterns: Sequence[str],
         # Lexically normalised, so `../x` works from a folder that does not exist yet (a
         # manifest the Python API has not saved); escapes are judged on resolved paths.
         full = os.path.normpath(base if base.is_absolute() else folder / base)
-        matches = sorted(m for m in glob.glob(full, recursive=True) if os.path.isfile(m))
-        if not matches:
+        found = list(itertools.islice(glob.iglob(full, recursive=True), MAX_MATCHES + 1))
+        if len(found) > MAX_MATCHES:
+            problem(f"{where}: '{pattern}' matches more than {MAX_MATCHES} paths; a delivery "
+                    f"holds at most {MAX_MATCHES} files: narrow the glob")
+            continue
+        matches = []
+        for match in sorted(found):
+            kind = _special_kind(match)
+            if kind in ("a folder", "unreadable"):
+                continue  # folders, dangling links and link loops were never deliverable
+            if kind:
+                problem(f"{where}: '{os.path.relpath(match, folder)}' is {kind}, not a "
+                        "regular file; only regular files can be delivered")
+                continue
+            matches.append(match)
+        if not matches and not any(p.field == where for p in result.problems):
             problem(f"{where}: '{pattern}' matches no file")
             continue
         for match in matches:

@@ -39,7 +39,7 @@ MANIFEST_SUFFIXES = (".yaml", ".yml")
 FieldPath = tuple  # of str keys and int list indices
 
 # A MAST token is 32 hex digits; no legitimate manifest value looks like that.
-TOKEN_LIKE = re.compile(r"^\s*[0-9a-fA-F]{32}\s*$")
+TOKEN_LIKE = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{32}(?![0-9a-fA-F])")
 # libyaml's parser is several times faster and gives the same nodes and marks.
 _COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -236,7 +236,7 @@ class _Tree:
         except yaml.YAMLError as exc:
             self.problem(f"unreadable value: {exc.problem or exc}", node.start_mark, path)
             return None
-        if isinstance(value, str) and TOKEN_LIKE.match(value):
+        if isinstance(value, str) and TOKEN_LIKE.search(value):
             self.problem("this value looks like a MAST API token; a manifest must never hold a "
                          "secret (give the token with MAST_API_TOKEN or --token-file)",
                          node.start_mark, path)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 
 from crds_deliver.manifest import load_manifest
 from crds_deliver.plan import Action, make_plan, replace_pinned
@@ -104,7 +105,15 @@ def test_invalid_manifest_is_refused_with_its_problems(tmp_path: Path) -> None:
 def test_result_record_decides_skip_or_resume(tmp_path: Path, state: str,
                                               action: Action) -> None:
     manifest = miri_delivery(tmp_path)
-    manifest.with_name("delivery.result.yaml").write_text(f"state: {state}\n")
+    when = "2026-11-30T00:00:00+00:00"
+    record = {  # the least a valid record holds (a bare `state:` is refused as forged)
+        "format": "crds-deliver-result/1", "state": state,
+        "manifest": {"path": manifest.name, "digest": load_manifest(manifest).manifest.digest},
+        "tool": {"name": "crds-deliver", "version": "0"}, "project": "jwst",
+        "server": {"url": "https://jwst-crds-bit.stsci.edu/", "sandbox": False},
+        "context": {"requested": "jwst-edit"}, "files": [],
+        "transitions": [{"state": state, "time": when}], "created": when, "updated": when}
+    manifest.with_name("delivery.result.yaml").write_text(yaml.safe_dump(record))
     plan = make_plan(manifest)
     assert (plan.action, plan.state) == (action, state)
 

@@ -19,6 +19,9 @@ from astropy.io.fits.verify import VerifyError
 from crds_deliver.certify.findings import Finding, error, warning
 
 _COMMENTARY = ("COMMENT", "HISTORY")
+# HDUs a reference file may have before it is refused unread: real ones have a handful, and
+# each HDU costs astropy time and memory (100 000 of them took minutes and gigabytes).
+MAX_HDUS = 1000
 
 # warnings.catch_warnings swaps process-wide state: files certified in parallel threads must
 # take turns while warnings are captured, or one file's warning lands on another's findings.
@@ -69,6 +72,15 @@ def _union(hdulist: fits.HDUList) -> Header:
     return header
 
 
+def _more_hdus_than(hdulist: fits.HDUList, limit: int) -> bool:
+    """Read HDUs one by one (the list is lazy) and stop after `limit` + 1."""
+    try:
+        hdulist[limit]
+    except IndexError:
+        return False
+    return True
+
+
 def check_structure(path: Path, name: str) -> tuple[Header | None, list[Finding]]:
     """Open the headers, verify them against the FITS standard; None when unusable.
 
@@ -79,8 +91,12 @@ def check_structure(path: Path, name: str) -> tuple[Header | None, list[Finding]
     with WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            with fits.open(path, memmap=True, lazy_load_hdus=False, checksum=False,
+            with fits.open(path, memmap=True, lazy_load_hdus=True, checksum=False,
                            ignore_missing_end=False) as hdulist:
+                if _more_hdus_than(hdulist, MAX_HDUS):
+                    findings.append(error(name, f"more than {MAX_HDUS} HDUs; a reference "
+                                                "file has a few (checking stopped there)"))
+                    return None, findings
                 try:
                     hdulist.verify("exception")
                 except VerifyError as exc:

@@ -96,7 +96,7 @@ class JsonRpc:
         # client that finds its files already submitted can follow that submission.
         results_id = self.catalog.submission_result(info["submission_id"] or "")
         if results_id:
-            answer["results_url"] = f"{self.root_url()}display_result/{results_id}/"
+            answer["results_url"] = f"/display_result/{results_id}/"
         return answer
 
     # --- methods --------------------------------------------------------------------------
