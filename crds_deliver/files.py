@@ -37,7 +37,7 @@ Consumer = Callable[[memoryview, int], None]
 MAX_NAME = 128
 # Paths one glob may match: far more than any delivery holds, and few enough that a glob
 # such as `**` on a huge tree fails at once instead of digesting and listing everything.
-MAX_MATCHES = 2000
+MAX_MATCHES = 10_000
 _UPLOAD_CHARS = re.compile(r"^[A-Za-z0-9._-]+$")
 _EXTENSIONS = re.compile(r"\.(fits|asdf|json|yaml|text|r\dh|r\dd)$")
 
