@@ -498,6 +498,8 @@ def _check_own(record: Record, client: CrdsClient, page: ResultsPage, url: str) 
         raise RecordMismatch(f"{record.path}: the results page {url} does not list "
                              f"{', '.join(missing)}: the record does not belong to that "
                              "submission; nothing was confirmed, cancelled or recorded")
+    if _state_of(page) not in (State.READY, State.CONFIRMED):
+        return  # rejected files are never staged: their names may be another file's
     official = {f["name"]: page.file_names[f["name"]] for f in record.data["files"]}
     sha1s = client.file_sha1s(list(official.values()))
     wrong = [f"{f['name']} (server {official[f['name']]}: "

@@ -81,7 +81,7 @@ def _rerun_until_done(manifest, sb, run_cli, env, ledger, attempts: int = 5):
 def test_random_sigkill_then_rerun_converges_with_one_post(chunk, delivery_repo, sandbox,
                                                            run_cli, tmp_path, ledger):
     rng = random.Random(SEED * 1000 + chunk)
-    env = {"CRDS_DELIVER_LOCK_DIR": str(tmp_path / "locks"), "CRDS_DELIVER_QUIET_SECONDS": "2"}
+    env = {"CRDS_DELIVER_LOCK_DIR": str(tmp_path / "locks"), "CRDS_DELIVER_QUIET_SECONDS": "10"}
     full_env = {**sandbox_env(sandbox), **env}
     repo = delivery_repo(files=1, tag="c0")
     for run in range(RUNS // CHUNKS):

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import yaml
@@ -141,12 +142,14 @@ def test_record_copied_from_another_manifest_is_refused(button, delivery_repo, s
 def test_ctrl_c_during_the_submission_leaves_a_resumable_record(delivery_repo, sandbox, run_cli,
                                                                 ledger):
     repo = delivery_repo(files=1)
-    sandbox.faults.delay(3.0, count=1, path_prefix="/submission_form/redcat_submit/")
+    sandbox.faults.delay(1.0, count=1, path_prefix="/submission_form/redcat_submit/")  # GET
+    sandbox.faults.delay(8.0, count=1, path_prefix="/submission_form/redcat_submit/")  # post
     proc = subprocess.Popen([sys.executable, "-m", "crds_deliver", "apply", str(repo.manifest)],
                             env={**os.environ, **sandbox_env(sandbox)}, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
-    wait_until(lambda: record_state(repo.manifest) == "SUBMITTING"
-               and sandbox.stats.submission_posts == 1, proc, what="the post held")
+    wait_until(lambda: record_state(repo.manifest) == "SUBMITTING", proc,
+               what="the record written before the post")
+    time.sleep(0.5)  # the post is held by the server now
     proc.send_signal(signal.SIGINT)
     output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, output
