@@ -146,7 +146,9 @@ def test_ctrl_c_during_the_submission_leaves_a_resumable_record(delivery_repo, s
     sandbox.faults.delay(8.0, count=1, path_prefix="/submission_form/redcat_submit/")  # post
     proc = subprocess.Popen([sys.executable, "-m", "crds_deliver", "apply", str(repo.manifest)],
                             env={**os.environ, **sandbox_env(sandbox)}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True,
+                            # xdist workers ignore SIGINT, and children inherit that
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     wait_until(lambda: record_state(repo.manifest) == "SUBMITTING", proc,
                what="the record written before the post")
     time.sleep(0.5)  # the post is held by the server now
