@@ -4,9 +4,11 @@ rmaps that match on each type's real match keywords and one reference in each.
 Types and match keywords come from the tables of certify/ (generated from the crds specs), so
 a delivery lands next to (or replaces) a seed reference exactly as the crds rules would place
 it. Seed references are small: a FITS primary header (or an ASDF / JSON / text stub) carrying
-the type's identity, USEAFTER 2020-01-01 and "N/A" for every match keyword. HST seeds have
-CDBS-style names, as HST references do. The whole seed is built once per process and copied
-into each new sandbox.
+the type's identity, USEAFTER 2020-01-01 and "N/A" for every match keyword, except the types of
+seed_refs.py (the MIRI dark of the CRDS developer notebook, the WFC3 bias): complete little
+files that pass crds's own certify, so a rehearsal can download one and submit it again. The
+rmaps file every seed under the "N/A" case. HST seeds have CDBS-style names, as HST references
+do. The whole seed is built once per process and copied into each new sandbox.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from crds_deliver.certify.matching import JWST_FITS_NAMES
 from crds_deliver.projects import INSTRUMENTS
 from crds_deliver.rules.mapfile import dict_selector_text, render
 from crds_deliver.rules.rmap import Rmap
-from crds_deliver.sandbox import naming
+from crds_deliver.sandbox import naming, seed_refs
 
 SEED_USEAFTER = "2020-01-01 00:00:00"
 SEED_TIME = dt.datetime(2020, 1, 1, 0, 0, 0)
@@ -101,6 +103,9 @@ def _reference(project: str, instrument: str, kind: str, name: str, ext: str,
         "AUTHOR": "crds-deliver sandbox"}
     keywords["FILETYPE" if project == "hst" else "REFTYPE"] = \
         filetype if project == "hst" else kind.upper()
+    real = seed_refs.real_reference(project, instrument, kind, keywords)
+    if real is not None:
+        return real
     for key in match_keys:
         keywords.setdefault(_fits_name(key), "N/A")
     return fits_bytes(keywords)
