@@ -15,40 +15,10 @@ from crds_deliver.api import DeliveryError, DeliveryRefused
 from crds_deliver.compat import rc_submit
 from crds_deliver.record import record_path
 from tests.fixtures.fits import write_jwst_ref
+from tests.fixtures.notebook import submission_cells
 
 # The notebook's cells 41-43, as users run them, with only the import line changed.
-SEED_CELLS = '''
-from crds_deliver.compat import rc_submit
-script = rc_submit.Submission(PROJECT, USECASE)
-script["deliverer"] = "Todd Miller"
-script["other_email"] = ""
-script["file_type"] = "DARK"
-script["history_updated"] = True
-script["descrip_updated"] = True
-script["useafter_updated"] = True
-script["useafter_matches"] = True
-script["pedigree_updated"] = True
-script["keywords_checked"] = True
-script["compliance_verified"] = True
-script["ingest_files"] = True
-script["etc_delivery"] = False
-script["jwst_etc"] = True
-script["calpipe_version"] = "xxx, 1.0"
-script["replacement_files"] = False
-script["old_reference_files"] = "xxx"
-script["replacing_badfiles"] = False
-script["jira_issue"] = ""
-script["table_rows_changed"] = "xxx"
-script["modes_affected"] = "xxxx"
-script["correctness_testing"] = "lots"
-script["additional_considerations"] = "a few"
-script["change_level"] = "SEVERE"
-script["description"] = "something very wordy"
-script["instrument"] = "MIRI"
-script.add_file("jwst_miri_dark_0057.fits")
-script.validate()
-result = script.submit()
-'''
+SEED_CELLS = submission_cells("crds_deliver.compat", "jwst_miri_dark_0057.fits")
 
 
 @pytest.fixture
@@ -146,7 +116,7 @@ def test_preflight_refuses_before_anything_is_uploaded(seeded) -> None:
     sandbox, folder = seeded
     write_jwst_ref(folder / "jwst_miri_dark_0058.fits", {"REFTYPE": "FLAT"})
     cells: dict[str, object] = {"PROJECT": "jwst", "USECASE": "bit"}
-    code = SEED_CELLS.replace("jwst_miri_dark_0057.fits", "jwst_miri_dark_0058.fits")
+    code = submission_cells("crds_deliver.compat", "jwst_miri_dark_0058.fits")
     with pytest.raises(DeliveryRefused) as refused:
         exec(compile(code, "seed-notebook", "exec"), cells)  # noqa: S102
     assert refused.value.plan.has_errors

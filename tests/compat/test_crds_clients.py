@@ -20,6 +20,7 @@ pytest.importorskip("bs4")
 
 from tests.compat.crds_refs import write_miri_dark  # noqa: E402
 from tests.fixtures.fits import write_hst_ref  # noqa: E402
+from tests.fixtures.notebook import crds_submission_script  # noqa: E402
 
 pytestmark = [pytest.mark.compat, pytest.mark.timeout(240)]
 
@@ -127,8 +128,8 @@ def test_rc_submit_programmatic_redcat(sandbox_factory, tmp_path: Path) -> None:
     _sync(sb.url, cache, tmp_path)
     dark = write_miri_dark(tmp_path / "second_dark.fits", useafter="2026-02-01T00:00:00")
     script = tmp_path / "notebook.py"
-    script.write_text(NOTEBOOK)
-    done = _run([sys.executable, str(script), sb.url, str(dark)], _env(cache, None), tmp_path)
+    script.write_text(crds_submission_script(sb.url, str(dark)))
+    done = _run([sys.executable, str(script)], _env(cache, None), tmp_path)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert "ERRORS 0" in output
@@ -141,44 +142,3 @@ def test_rc_submit_programmatic_redcat(sandbox_factory, tmp_path: Path) -> None:
     assert record["kind"] == "redcat"
     assert record["values"]["useafter_matches"] == "Yes"
     assert record["values"]["instrument"] == "miri"
-
-
-# The notebook's programmatic flow; only the server table is pointed at the sandbox.
-NOTEBOOK = '''
-import sys
-from crds.submit import rc_submit
-rc_submit.BASE_URLS["test"]["jwst"] = sys.argv[1]
-script = rc_submit.Submission("jwst", "test")
-script["deliverer"] = "Jane Doe"
-script["other_email"] = ""
-script["file_type"] = "DARK"
-script["history_updated"] = True
-script["descrip_updated"] = True
-script["useafter_updated"] = True
-script["useafter_matches"] = True
-script["pedigree_updated"] = True
-script["keywords_checked"] = True
-script["compliance_verified"] = True
-script["ingest_files"] = True
-script["etc_delivery"] = False
-script["jwst_etc"] = False
-script["calpipe_version"] = "jwst 1.18, 1.0"
-script["replacement_files"] = False
-script["old_reference_files"] = ""
-script["replacing_badfiles"] = False
-script["jira_issue"] = ""
-script["table_rows_changed"] = ""
-script["modes_affected"] = "MIRI imager"
-script["correctness_testing"] = "ran the dark step"
-script["additional_considerations"] = "none"
-script["change_level"] = "SEVERE"
-script["description"] = "Second MIRI dark for compatibility tests"
-script["instrument"] = "MIRI"
-script.add_file(sys.argv[2])
-script.validate()
-result = script.submit()
-print("ERRORS", result.error_count)
-print("READY", result.ready_url)
-for old, new in sorted(script.file_map.items()):
-    print("FILEMAP", old, new)
-'''
