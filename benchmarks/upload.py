@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import requests
 from astropy.io import fits
+from loopback import start_sandbox
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.fixtures.fits import JWST_DARK, manifest_text  # noqa: E402
@@ -85,18 +86,6 @@ class _MultipartReader:
             part.close()
             self.parts.pop(0)
         return b""
-
-
-def start_sandbox(data: Path, token: str) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "crds_deliver", "sandbox", "--port", "0",
-                             "--data", str(data), "--token", token],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        match = re.search(r"CRDS_SERVER_URL=(\S+)", line)
-        if match:
-            return proc, match.group(1)
-    raise SystemExit("the sandbox did not start")
 
 
 def baseline(url: str, token: str, path: Path) -> float:

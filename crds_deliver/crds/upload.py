@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from crds_deliver.crds.errors import IngestError
 from crds_deliver.crds.http import Http
@@ -39,33 +40,45 @@ class Uploaded:
     sha1: str
 
 
-def chunks(path: Path, size: int, chunk_size: int = CHUNK_SIZE) -> Iterator[tuple[int, bytes]]:
-    """(offset, bytes) pieces of a file, read sequentially; one piece in memory at a time."""
-    with path.open("rb") as handle:
-        offset = 0
-        while offset < size or (size == 0 and offset == 0):
-            data = handle.read(chunk_size)
-            if not data and size:
-                raise IngestError(f"{path}: file shrank while uploading ({offset} of {size})")
-            yield offset, data
-            offset += len(data)
-            if size == 0:
-                return
+class _Posts:
+    """The multipart/form-data bodies of one file's posts (a `csrfmiddlewaretoken` part and a
+    `files` part without Content-Type, as the reference client sends), built in one buffer
+    reused for every post: each chunk is read from disk straight into its place between the
+    envelope's head and tail, where slicing and joining would copy it twice more and fault
+    in fresh memory for every chunk.
 
+    One random boundary serves all the posts of a file: servers compile a parser per
+    boundary (Werkzeug caches it), and a fresh one per 2 MB chunk costs milliseconds."""
 
-def multipart(name: str, data: bytes, csrf: str, boundary: str) -> tuple[bytes, str]:
-    """The multipart/form-data body of one upload post (a `csrfmiddlewaretoken` part and a
-    `files` part without Content-Type, as the reference client sends), built with one copy of
-    the chunk instead of the several a generic encoder makes.
+    def __init__(self, name: str, chunk_size: int) -> None:
+        self.chunk_size = chunk_size
+        self.boundary = secrets.token_hex(16)
+        self.quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+        self.tail = f"\r\n--{self.boundary}--\r\n".encode()
+        self.room = 0  # bytes reserved for the head before the chunk
+        self.buffer = bytearray()
 
-    Callers keep one random boundary for all the chunks of a file: servers compile a parser
-    per boundary (Werkzeug caches it), and a fresh one per 2 MB chunk costs milliseconds."""
-    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrfmiddlewaretoken\""
-            f"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; "
-            f"name=\"files\"; filename=\"{quoted}\"\r\n\r\n").encode()
-    tail = f"\r\n--{boundary}--\r\n".encode()
-    return b"".join((head, data, tail)), f"multipart/form-data; boundary={boundary}"
+    @property
+    def content_type(self) -> str:
+        return f"multipart/form-data; boundary={self.boundary}"
+
+    def body(self, handle: BinaryIO, count: int, csrf: str) -> tuple[memoryview, memoryview]:
+        """(the body of a post of the next `count` bytes of `handle`, those bytes within it);
+        valid until the next call. Raises IngestError when the file ends before."""
+        head = (f"--{self.boundary}\r\nContent-Disposition: form-data; "
+                f"name=\"csrfmiddlewaretoken\"\r\n\r\n{csrf}\r\n--{self.boundary}\r\n"
+                f"Content-Disposition: form-data; name=\"files\"; "
+                f"filename=\"{self.quoted}\"\r\n\r\n").encode()
+        if len(head) > self.room:
+            self.room = len(head) + 256
+            self.buffer = bytearray(self.room + self.chunk_size + len(self.tail))
+        view = memoryview(self.buffer)
+        start, end = self.room - len(head), self.room + count
+        view[start:self.room] = head
+        if handle.readinto(view[self.room:end]) != count:
+            raise IngestError(f"{handle.name}: file shrank while uploading")
+        view[end:end + len(self.tail)] = self.tail
+        return view[start:end + len(self.tail)], view[self.room:end]
 
 
 def upload_file(http: Http, path: Path, name: str, *, on_progress: Progress | None = None,
@@ -91,24 +104,25 @@ def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None
     if not token:
         raise IngestError(f"{http.base_url}{UPLOAD_PATH}: the server set no csrftoken cookie")
     posts = 0
-    sent = 0
     sha1 = hashlib.sha1()
-    boundary = secrets.token_hex(16)
+    bodies = _Posts(name, chunk_size)
     if on_progress:
         on_progress(name, 0, size)
-    for offset, data in chunks(path, size, chunk_size):
-        body, content_type = multipart(name, data, token, boundary)
-        headers = {"Content-Type": content_type}
-        if size >= chunk_size:
-            headers["Content-Range"] = f"bytes {offset}-{offset + len(data) - 1}/{size}"
-        response = http.request("POST", UPLOAD_PATH, safe=True, headers=headers, data=body)
-        posts += 1
-        if not 200 <= response.status_code < 300:
-            raise http.fail(IngestError, f"uploading {name}: the server answered HTTP "
-                                         f"{response.status_code} at byte {offset} of {size}")
-        sha1.update(data)
-        sent += len(data)
-        token = http.csrf_token(response) or token
-        if on_progress:
-            on_progress(name, offset + len(data), size)
-    return Uploaded(posts, sent, sha1.hexdigest())
+    with path.open("rb") as handle:
+        for offset in range(0, max(size, 1), chunk_size):  # an empty file: one empty post
+            count = min(chunk_size, size - offset)
+            headers = {"Content-Type": bodies.content_type}
+            if size >= chunk_size:
+                headers["Content-Range"] = f"bytes {offset}-{offset + count - 1}/{size}"
+            body, chunk = bodies.body(handle, count, token)
+            response = http.request("POST", UPLOAD_PATH, safe=True, headers=headers, data=body)
+            posts += 1
+            if not 200 <= response.status_code < 300:
+                raise http.fail(IngestError, f"uploading {name}: the server answered HTTP "
+                                             f"{response.status_code} at byte {offset} of "
+                                             f"{size}")
+            sha1.update(chunk)
+            token = http.csrf_token(response) or token
+            if on_progress:
+                on_progress(name, offset + count, size)
+    return Uploaded(posts, size, sha1.hexdigest())

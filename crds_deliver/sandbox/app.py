@@ -1,15 +1,15 @@
 """The WSGI application: URL routing and the views of the CRDS web protocol.
 
-Werkzeug gives routing, cookie handling and a multipart parser that spools uploads to
-temporary files on disk (so a 10 GB chunked upload never sits in memory) without pulling in a
-web framework. Every view is a small function of (request, state) -> response; the protocol
-logic lives in the modules it calls (sessions, ingest, submission, jsonrpc).
+Werkzeug gives routing, cookie handling and form parsing without pulling in a web
+framework; upload posts bypass its form parser and stream their file part straight into the
+ingest area (multipart.py), so a 10 GB upload never sits in memory or in a spool file.
+Every view is a small function of (request, state) -> response; the protocol logic lives in
+the modules it calls (sessions, ingest, submission, jsonrpc).
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import re
 import secrets
@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
@@ -30,8 +29,14 @@ from crds_deliver.sandbox import pages
 from crds_deliver.sandbox.catalog import Catalog
 from crds_deliver.sandbox.faults import Faults
 from crds_deliver.sandbox.forms import check_context, check_submission, description_yaml
-from crds_deliver.sandbox.ingest import ContentRange, IngestArea, IngestError
+from crds_deliver.sandbox.ingest import ContentRange, IngestArea, IngestError, Receiving
 from crds_deliver.sandbox.jsonrpc import JsonRpc
+from crds_deliver.sandbox.multipart import (
+    MultipartError,
+    MultipartReader,
+    boundary_of,
+    field_value,
+)
 from crds_deliver.sandbox.rules import Rules
 from crds_deliver.sandbox.sessions import LockHeld, Session, SessionStore, csrf_ok, new_csrf_token
 from crds_deliver.sandbox.settings import SandboxSettings
@@ -40,6 +45,7 @@ from crds_deliver.sandbox.submission import Outcome, Processor, Trapped
 
 CSRF_MAX_AGE = 31449600  # 364 days, as Django sets it
 SESSION_MAX_AGE = 64800  # 18 h, as observed on a real server
+MAX_FIELD = 4096  # a plain field of an upload post: only the 64-character CSRF token
 _SLASHES = re.compile(r"/{2,}")
 
 SUBMISSION_URLS = {
@@ -215,18 +221,12 @@ def upload(ctx: _Context) -> Response:
             raise IngestError(413, f"upload of {request.content_length} bytes is larger than "
                                    f"this server accepts ({state.settings.max_file_size})")
         parsed = ContentRange.parse(content_range) if content_range else None
-        if parsed:
-            ctx.ingest().check_size(parsed.total, "upload")
-        if not ctx.csrf_valid():
-            return _forbidden()
-        storage = request.files.get("files")
-        if storage is None or not storage.filename:
-            raise IngestError(400, "no file part named 'files' in the upload")
         area = ctx.ingest()
-        if parsed is None:
-            done = area.put_whole(storage.filename, storage.stream, None)
-        else:
-            done = area.put_chunk(storage.filename, storage.stream, parsed)
+        if parsed:
+            area.check_size(parsed.total, "upload")
+        valid, done = _receive_upload(ctx, area, parsed)
+        if not valid:
+            return _forbidden()
     except IngestError as exc:
         return ctx.with_csrf(_json({"error": str(exc)}, exc.status))
     files = []
@@ -234,6 +234,52 @@ def upload(ctx: _Context) -> Response:
         state.stats.incr("uploads")
         files = [IngestArea.entry(done)]
     return ctx.with_csrf(_json({"files": files}, request=request))
+
+
+def _receive_upload(ctx: _Context, area: IngestArea, content_range: ContentRange | None
+                    ) -> tuple[bool, Path | None]:
+    """Stream an upload post's `files` part into the ingest area as it arrives: (whether the
+    CSRF token was valid, the file when it is complete). The token part comes first in what
+    clients send, so a bad token is refused before a byte is written; a token sent after
+    the file undoes what was written."""
+    request = ctx.request
+    boundary = boundary_of(request.headers.get("Content-Type"))
+    if boundary is None:  # not a multipart post: no token can be in it
+        return False, None
+    length = request.content_length
+    if length is None and not request.environ.get("wsgi.input_terminated"):
+        length = 0  # WSGI: no Content-Length and no terminated input means no body
+    cookie = request.cookies.get("csrftoken")
+    token: str | None = None
+    receiving: Receiving | None = None
+    try:
+        for part, data in MultipartReader(request.environ["wsgi.input"], boundary, length):
+            if part.filename is None:
+                if part.name == "csrfmiddlewaretoken":
+                    token = field_value(data, MAX_FIELD)
+            elif part.name == "files" and receiving is None:
+                if token is not None and not csrf_ok(cookie, token):
+                    return False, None
+                if not part.filename:
+                    break
+                receiving = area.receive(part.filename, content_range)
+                for piece in data:
+                    receiving.write(piece)
+    except MultipartError as exc:
+        if receiving is not None:
+            receiving.abort()
+        raise IngestError(400, f"malformed upload: {exc}") from None
+    except BaseException:
+        if receiving is not None:
+            receiving.abort()
+        raise
+    if not csrf_ok(cookie, token):
+        if receiving is not None:
+            receiving.abort()
+        return False, None
+    if receiving is None:
+        raise IngestError(400, "no file part named 'files' in the upload")
+    return True, receiving.finish()
 
 
 def open_channel(ctx: _Context) -> Response:
@@ -407,26 +453,6 @@ URLS = Map([
 ], strict_slashes=False)
 
 
-# Upload posts up to this size (a 2 000 000-byte chunk and its multipart envelope) are parsed
-# in memory; larger ones spool to a temporary file as Werkzeug does by default.
-IN_MEMORY_UPLOAD = 4 * 1024 * 1024
-
-
-class _SandboxRequest(Request):
-    """A request that keeps a chunk-sized upload in memory: the ingest area then writes each
-    byte once, to its place, instead of once to a spool file and once more to the ingest."""
-
-    max_form_memory_size = 10 * 1024 * 1024
-
-    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
-                         filename: str | None = None, content_length: int | None = None
-                         ) -> BinaryIO:
-        if total_content_length is not None and total_content_length <= IN_MEMORY_UPLOAD:
-            return io.BytesIO()
-        return super()._get_file_stream(total_content_length, content_type, filename,
-                                        content_length)
-
-
 class SandboxApp:
     """The WSGI callable: path clean-up, fault injection, counting, then routing."""
 
@@ -448,7 +474,7 @@ class SandboxApp:
         status = faults.take_error(path)
         if status:
             return Response(f"{status} (fault injected)", status=status)(environ, start_response)
-        request = _SandboxRequest(environ)
+        request = Request(environ)
         adapter = URLS.bind_to_environ(environ)
         try:
             endpoint, args = adapter.match()

@@ -3,7 +3,8 @@
 Chunks must arrive in order: a chunk starting after the bytes received so far is a gap, one
 starting before is an overlap; both are refused (409) rather than silently producing a corrupt
 file. A partial upload lives under `.partial/` and appears in the listing only when complete.
-Uploaded data is copied from Werkzeug's spooled temporary file in blocks, never held whole.
+Uploaded data is written as it arrives from the request body (sandbox/multipart.py), never
+held whole.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import BinaryIO
 from crds_deliver.sandbox.naming import UPLOAD_NAME_RE
 
 _RANGE_RE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
-_BLOCK = 1024 * 1024
 
 
 class IngestError(Exception):
@@ -52,7 +52,8 @@ class IngestArea:
         self.dir = root / user
         self.partial_dir = self.dir / ".partial"
         self.max_file_size = max_file_size
-        self.dir.mkdir(parents=True, exist_ok=True)
+        if not self.dir.is_dir():  # one stat; mkdir(exist_ok) would fail and catch each time
+            self.dir.mkdir(parents=True, exist_ok=True)
 
     def check_name(self, name: str) -> str:
         if not UPLOAD_NAME_RE.match(name or ""):
@@ -84,23 +85,16 @@ class IngestArea:
             raise IngestError(413, f"file '{name}' has {size} bytes, more than this server "
                                    f"accepts ({self.max_file_size})")
 
-    def put_whole(self, name: str, stream: BinaryIO, size_hint: int | None) -> Path:
-        """Store a file sent in one POST, replacing any file of the same name."""
+    def receive(self, name: str, content_range: ContentRange | None) -> Receiving:
+        """Start writing an uploaded file (or, with `content_range`, one chunk of it) as its
+        bytes arrive; refused at once when the name, the size or the chunk's place is wrong."""
         self.check_name(name)
-        if size_hint is not None:
-            self.check_size(size_hint, name)
-        self.partial_dir.mkdir(exist_ok=True)
-        tmp = self.partial_dir / name
-        written = self._copy(stream, tmp, "wb", name, 0)
-        self.check_size(written, name)
-        return tmp.replace(self.dir / name)
-
-    def put_chunk(self, name: str, stream: BinaryIO, content_range: ContentRange) -> Path | None:
-        """Append one chunk; returns the final path when the last chunk completed the file."""
-        self.check_name(name)
-        self.check_size(content_range.total, name)
-        self.partial_dir.mkdir(exist_ok=True)
+        if not self.partial_dir.is_dir():
+            self.partial_dir.mkdir(exist_ok=True)
         part = self.partial_dir / name
+        if content_range is None:
+            return Receiving(self, name, part, 0, None)
+        self.check_size(content_range.total, name)
         have = part.stat().st_size if part.exists() and content_range.start > 0 else 0
         if content_range.start > have:
             raise IngestError(409, f"gap in upload of '{name}': chunk starts at byte "
@@ -108,34 +102,57 @@ class IngestArea:
         if content_range.start < have:
             raise IngestError(409, f"overlapping chunk for '{name}': chunk starts at byte "
                                    f"{content_range.start} but {have} bytes were received")
+        return Receiving(self, name, part, content_range.start, content_range)
+
+
+
+class Receiving:
+    """One upload post being written under `.partial/`: `write` each piece as it arrives,
+    then `finish` (the file moves into the listing once complete) or `abort` (the partial
+    file goes back to what it was before this post)."""
+
+    def __init__(self, area: IngestArea, name: str, part: Path, offset: int,
+                 content_range: ContentRange | None) -> None:
+        self.area = area
+        self.name = name
+        self.part = part
+        self.offset = offset
+        self.content_range = content_range
+        self.written = 0
+        self.aborted = False
+        self._out: BinaryIO = open(part, "ab" if offset else "wb")  # noqa: SIM115 (closed by finish/abort)
+
+    def write(self, data: memoryview) -> None:
+        self.written += len(data)
+        if self.offset + self.written > self.area.max_file_size:
+            self.abort()
+            raise IngestError(413, f"file '{self.name}' exceeds the size this server "
+                                   f"accepts ({self.area.max_file_size} bytes)")
+        self._out.write(data)
+
+    def finish(self) -> Path | None:
+        """Close the file; returns its place in the listing when it is complete."""
+        self._out.close()
+        content_range = self.content_range
+        if content_range is None:
+            return self.part.replace(self.area.dir / self.name)
         expected = content_range.end - content_range.start + 1
-        mode = "wb" if content_range.start == 0 else "ab"
-        written = self._copy(stream, part, mode, name, content_range.start)
-        if written != expected:
-            self._truncate(part, content_range.start)
-            raise IngestError(400, f"chunk of '{name}' has {written} bytes but Content-Range "
-                                   f"announces {expected}")
+        if self.written != expected:
+            self.abort()
+            raise IngestError(400, f"chunk of '{self.name}' has {self.written} bytes but "
+                                   f"Content-Range announces {expected}")
         if content_range.end + 1 < content_range.total:
             return None
-        return part.replace(self.dir / name)
+        return self.part.replace(self.area.dir / self.name)
 
-    def _copy(self, stream: BinaryIO, path: Path, mode: str, name: str, offset: int) -> int:
-        written = 0
-        with open(path, mode) as out:
-            while True:
-                block = stream.read(_BLOCK)
-                if not block:
-                    break
-                written += len(block)
-                if offset + written > self.max_file_size:
-                    out.close()
-                    path.unlink(missing_ok=True)
-                    raise IngestError(413, f"file '{name}' exceeds the size this server "
-                                           f"accepts ({self.max_file_size} bytes)")
-                out.write(block)
-        return written
-
-    @staticmethod
-    def _truncate(path: Path, size: int) -> None:
-        with open(path, "r+b") as handle:
-            handle.truncate(size)
+    def abort(self) -> None:
+        """Undo this post: a first piece is deleted, a later chunk cut off again."""
+        if self.aborted:
+            return
+        self.aborted = True
+        self._out.close()
+        if self.offset:
+            with open(self.part, "r+b") as handle:
+                handle.truncate(self.offset)
+        else:
+            self.part.unlink(missing_ok=True)

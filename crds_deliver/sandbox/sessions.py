@@ -22,7 +22,9 @@ def new_csrf_token() -> str:
 
 
 def csrf_ok(cookie: str | None, posted: str | None) -> bool:
-    return bool(cookie) and bool(posted) and hmac.compare_digest(cookie or "", posted or "")
+    # Compared as bytes: compare_digest raises on str with characters beyond ASCII.
+    return bool(cookie) and bool(posted) and hmac.compare_digest(
+        (cookie or "").encode(), (posted or "").encode())
 
 
 @dataclass

@@ -156,3 +156,45 @@ def test_users_have_separate_areas(sandbox_factory, tmp_path: Path) -> None:
     alice.upload(path)
     assert bob.listing() == {"files": []}
     assert alice.listing()["files"][0]["name"] == "mine.fits"
+
+
+def _multipart(*parts: tuple[str, str | None, bytes]) -> tuple[bytes, str]:
+    body = b""
+    for name, filename, data in parts:
+        file_part = f'; filename="{filename}"' if filename else ""
+        body += (f'--xyz\r\nContent-Disposition: form-data; name="{name}"{file_part}\r\n\r\n'
+                 .encode() + data + b"\r\n")
+    return body + b"--xyz--\r\n", "multipart/form-data; boundary=xyz"
+
+
+@pytest.mark.parametrize(("token_ok", "status"), [(True, 200), (False, 403)])
+def test_token_after_the_file(logged_in: SandboxWeb, token_ok: bool, status: int) -> None:
+    """A CSRF token sent after the file still counts; a wrong one undoes what was written."""
+    token = logged_in.csrf("/upload/chunked/")
+    body, content_type = _multipart(("files", "late_token.fits", b"d" * 5000),
+                                    ("csrfmiddlewaretoken", None,
+                                     token.encode() if token_ok else b"wrong"))
+    response = logged_in.http.post(logged_in.url("/upload/chunked/"), data=body,
+                                   headers={"Content-Type": content_type}, timeout=10)
+    assert response.status_code == status
+    names = [entry["name"] for entry in logged_in.listing()["files"]]
+    assert names == (["late_token.fits"] if token_ok else [])
+
+
+def test_refused_chunk_leaves_the_partial_file_as_it_was(sandbox, logged_in: SandboxWeb
+                                                         ) -> None:
+    logged_in.upload_chunk("kept.fits", b"a" * 100, 0, 300)
+    token = logged_in.csrf("/upload/chunked/")
+    body, content_type = _multipart(("csrfmiddlewaretoken", None, token.encode()),
+                                    ("files", "kept.fits", b"b" * 50))
+    response = logged_in.http.post(logged_in.url("/upload/chunked/"), data=body[:-20],
+                                   headers={"Content-Type": content_type,
+                                            "Content-Range": "bytes 100-199/300"}, timeout=10)
+    assert response.status_code == 400 and "malformed" in response.json()["error"]
+    assert (_ingest_dir(sandbox) / ".partial" / "kept.fits").read_bytes() == b"a" * 100
+
+
+def test_a_post_that_is_not_multipart_is_refused(logged_in: SandboxWeb) -> None:
+    response = logged_in.http.post(logged_in.url("/upload/chunked/"), data={"files": "x"},
+                                   timeout=10)
+    assert response.status_code == 403
