@@ -7,9 +7,10 @@ import sys
 import typer
 
 from crds_deliver import __version__
+from crds_deliver.cli.help import ReadableTyper
 from crds_deliver.errors import CrdsDeliverError
 
-app = typer.Typer(
+app = ReadableTyper(
     name="crds-deliver",
     help="Deliver calibration reference files to CRDS from reviewed YAML manifests.",
     no_args_is_help=True,

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from crds_deliver.cli.app import app
-from crds_deliver.cli.common import exit_code, manifest_paths
+from crds_deliver.cli.common import (
+    MANIFESTS_ARGUMENT,
+    TOKEN_FILE_OPTION,
+    USERNAME_OPTION,
+    VERBOSE_OPTION,
+    exit_code,
+    manifest_paths,
+)
 from crds_deliver.cli.progress import progress_lines
 from crds_deliver.connections import SandboxPool
 from crds_deliver.credentials import in_ci
@@ -140,16 +147,17 @@ def commit_outcome(outcome: Outcome) -> None:
 
 @app.command()
 def apply(
-    paths: list[Path] = typer.Argument(..., help="Manifests, or folders searched for *.yaml."),
+    paths: list[Path] = MANIFESTS_ARGUMENT,
     sandbox: bool = typer.Option(False, "--sandbox",
                                  help="Deliver to the built-in sandbox server, started here."),
     sandbox_data: Path | None = typer.Option(
-        None, "--sandbox-data", help="Keep the sandbox's state in DIR (default: a temp folder)"
-                                     " so `crds-deliver sandbox --data DIR` can serve it later."),
+        None, "--sandbox-data", metavar="DIR",
+        help="Keep the sandbox's state in DIR (default: a temp folder) so `crds-deliver "
+             "sandbox --data DIR` can serve it later."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before delivering."),
     commit: bool = typer.Option(False, "--commit", help="git-commit each changed record."),
-    token_file: Path | None = typer.Option(None, "--token-file", help="File holding the token."),
-    username: str | None = typer.Option(None, "--username", help="CRDS user name."),
+    token_file: Path | None = TOKEN_FILE_OPTION,
+    username: str | None = USERNAME_OPTION,
     wait: bool = typer.Option(False, "--wait", help="Wait for another apply of the same "
                                                     "manifest instead of failing."),
     pending: bool = typer.Option(
@@ -157,7 +165,7 @@ def apply(
                                  "delivery whose <manifest>.confirm (or .cancel) is there; "
                                  "leave the other READY ones waiting, without contacting the "
                                  "server. What CI runs on the default branch."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show every web request."),
+    verbose: bool = VERBOSE_OPTION,
 ) -> None:
     """Deliver manifests: plan, certify, submit, follow progress, write result records."""
     from crds_deliver.ci import append_step_summary, outcomes_markdown

@@ -29,10 +29,17 @@ class TextOrJson(str, Enum):
     json = "json"
 
 
-# Options that several commands declare alike (typer reads them as call defaults).
-TIMEOUT_OPTION = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0.1,
+# Parameters that several commands declare alike (typer reads them as call defaults). Each
+# that takes a value names it (PATH, FILE, SECONDS): help shows that word (cli/help.py).
+TIMEOUT_OPTION = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0.1, metavar="SECONDS",
                               help="Seconds to wait for the server.")
 TEXT_OR_JSON_OPTION = typer.Option(TextOrJson.text, "--format", "-f", help="text or json.")
+MANIFESTS_ARGUMENT = typer.Argument(..., metavar="PATH",
+                                    help="Manifests, or folders searched for *.yaml.")
+TOKEN_FILE_OPTION = typer.Option(None, "--token-file", metavar="FILE",
+                                 help="File holding the MAST token.")
+USERNAME_OPTION = typer.Option(None, "--username", metavar="NAME", help="CRDS user name.")
+VERBOSE_OPTION = typer.Option(False, "--verbose", "-v", help="Show every web request.")
 
 
 def manifest_paths(paths: list[Path]) -> list[Path]:

@@ -17,7 +17,12 @@ from crds_deliver.cli.apply import (
     echo_warning,
     make_callbacks,
 )
-from crds_deliver.cli.common import exit_code
+from crds_deliver.cli.common import (
+    TOKEN_FILE_OPTION,
+    USERNAME_OPTION,
+    VERBOSE_OPTION,
+    exit_code,
+)
 from crds_deliver.connections import SandboxPool
 from crds_deliver.errors import CrdsDeliverError
 
@@ -71,27 +76,25 @@ def _finish_one(button: str, path: Path, pool: SandboxPool | None,
     return outcome.engine_outcome
 
 
-_PATHS = typer.Argument(..., help="Manifests (or folders) whose READY deliveries to finish.")
-_DATA = typer.Option(None, "--sandbox-data",
+_PATHS = typer.Argument(..., metavar="PATH",
+                        help="Manifests (or folders) whose READY deliveries to finish.")
+_DATA = typer.Option(None, "--sandbox-data", metavar="DIR",
                      help="The sandbox folder `apply --sandbox --sandbox-data DIR` used; a "
                           "sandbox is started on it here.")
 _COMMIT = typer.Option(False, "--commit", help="git-commit each changed record.")
-_TOKEN = typer.Option(None, "--token-file", help="File holding the MAST token.")
-_USER = typer.Option(None, "--username", help="CRDS user name.")
-_VERBOSE = typer.Option(False, "--verbose", "-v", help="Show every web request.")
 
 
 @app.command()
 def confirm(paths: list[Path] = _PATHS, sandbox_data: Path | None = _DATA,
-            commit: bool = _COMMIT, token_file: Path | None = _TOKEN,
-            username: str | None = _USER, verbose: bool = _VERBOSE) -> None:
+            commit: bool = _COMMIT, token_file: Path | None = TOKEN_FILE_OPTION,
+            username: str | None = USERNAME_OPTION, verbose: bool = VERBOSE_OPTION) -> None:
     """Confirm READY deliveries: the server makes the new files and rules official."""
     _finish_all("confirm", paths, sandbox_data, commit, token_file, username, verbose)
 
 
 @app.command()
 def cancel(paths: list[Path] = _PATHS, sandbox_data: Path | None = _DATA,
-           commit: bool = _COMMIT, token_file: Path | None = _TOKEN,
-           username: str | None = _USER, verbose: bool = _VERBOSE) -> None:
+           commit: bool = _COMMIT, token_file: Path | None = TOKEN_FILE_OPTION,
+           username: str | None = USERNAME_OPTION, verbose: bool = VERBOSE_OPTION) -> None:
     """Cancel READY deliveries: the server drops the submitted files."""
     _finish_all("cancel", paths, sandbox_data, commit, token_file, username, verbose)

@@ -19,7 +19,8 @@ from crds_deliver.lock import DeliveryLock
 
 @app.command(name="forget")
 def forget_command(
-    paths: list[Path] = typer.Argument(..., help="Manifests whose result records to drop."),
+    paths: list[Path] = typer.Argument(..., metavar="PATH",
+                                       help="Manifests whose result records to drop."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before deleting."),
 ) -> None:
     """Drop result records (nothing is sent to the server); say first what that means."""

@@ -12,13 +12,14 @@ import typer
 
 from crds_deliver.cli.app import app
 from crds_deliver.cli.common import TEXT_OR_JSON_OPTION, TIMEOUT_OPTION, TextOrJson
+from crds_deliver.cli.help import ReadableTyper
 from crds_deliver.formspec import CHOICE, YES_NO_NA, FormField
 from crds_deliver.scaffold import REPO_SCHEMA, export_schema
 
 if TYPE_CHECKING:
     from crds_deliver.formhelp import FormHelp
 
-schema_app = typer.Typer(help="The manifest schema: compare it with a server's live form, or "
+schema_app = ReadableTyper(help="The manifest schema: compare it with a server's live form, or "
                               "export it for editors.", no_args_is_help=True,
                          rich_markup_mode=None)
 app.add_typer(schema_app, name="schema")
@@ -56,8 +57,10 @@ def _as_json(result: FormHelp) -> str:
 
 @app.command()
 def form(
-    project: str | None = typer.Option(None, "--project", "-p", help=PROJECT_HELP),
-    server: str | None = typer.Option(None, "--server", "-s", help=SERVER_HELP),
+    project: str | None = typer.Option(None, "--project", "-p", metavar="PROJECT",
+                                       help=PROJECT_HELP),
+    server: str | None = typer.Option(None, "--server", "-s", metavar="SERVER",
+                                      help=SERVER_HELP),
     offline: bool = typer.Option(False, "--offline",
                                  help="Do not ask a server: show the bundled form."),
     timeout: float = TIMEOUT_OPTION,
@@ -90,9 +93,11 @@ def form(
 
 @schema_app.command("check")
 def schema_check(
-    server: str = typer.Option(..., "--server", "-s", help="A use-case (ops, test, dev, bit, "
-                               "cit, int, tvac) or the server's URL."),
-    project: str | None = typer.Option(None, "--project", "-p", help=PROJECT_HELP),
+    server: str = typer.Option(..., "--server", "-s", metavar="SERVER",
+                               help="A use-case (ops, test, dev, bit, cit, int, tvac) or the "
+                                    "server's URL."),
+    project: str | None = typer.Option(None, "--project", "-p", metavar="PROJECT",
+                                       help=PROJECT_HELP),
     timeout: float = TIMEOUT_OPTION,
     output: TextOrJson = TEXT_OR_JSON_OPTION,
 ) -> None:
@@ -128,7 +133,7 @@ def schema_check(
 
 @schema_app.command("export")
 def schema_export(
-    path: Path = typer.Argument(REPO_SCHEMA, help="Where to write the schema."),
+    path: Path = typer.Argument(REPO_SCHEMA, metavar="PATH", help="Where to write the schema."),
 ) -> None:
     """Write the bundled manifest schema into the repository (default schemas/...).
 

@@ -13,7 +13,8 @@ from crds_deliver.cli.common import OutputFormat
 
 @app.command()
 def history(
-    paths: list[Path] = typer.Argument(None, help="Folders or manifests (default: .)."),
+    paths: list[Path] = typer.Argument(None, metavar="PATH",
+                                       help="Folders or manifests (default: .)."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f",
                                         help="text, json or markdown."),
 ) -> None:

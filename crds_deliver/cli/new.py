@@ -60,14 +60,16 @@ def _interview(project: str, files: list[str]) -> tuple[list[str], dict[str, obj
 @app.command()
 def new(
     path: Path | None = typer.Argument(
-        None, help="The manifest to write, or a folder for it (default: "
+        None, metavar="PATH", help="The manifest to write, or a folder for it (default: "
                    "manifests/<project>/<instrument>/<date>-<instrument>-delivery.yaml)."),
-    instrument: str = typer.Option(..., "--instrument", "-i", help="The files' instrument."),
+    instrument: str = typer.Option(..., "--instrument", "-i", metavar="INSTRUMENT",
+                                  help="The files' instrument."),
     project: str | None = typer.Option(
-        None, "--project", "-p", help="hst, jwst or roman (default: the instrument's)."),
+        None, "--project", "-p", metavar="PROJECT",
+        help="hst, jwst or roman (default: the instrument's)."),
     files: list[str] = typer.Option([], "--files", metavar="GLOB",
                                     help="A glob of files to deliver (repeatable)."),
-    server: str = typer.Option("test", "--server", "-s",
+    server: str = typer.Option("test", "--server", "-s", metavar="SERVER",
                                help="The manifest's server: a use-case or a URL."),
     interactive: bool | None = typer.Option(
         None, "--interactive/--no-interactive",

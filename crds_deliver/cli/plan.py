@@ -11,7 +11,7 @@ import typer
 
 from crds_deliver import ci
 from crds_deliver.cli.app import app
-from crds_deliver.cli.common import OutputFormat, manifest_paths
+from crds_deliver.cli.common import MANIFESTS_ARGUMENT, OutputFormat, manifest_paths
 from crds_deliver.cli.progress import progress_lines
 from crds_deliver.errors import ManifestError, UsageError
 from crds_deliver.report import plans_json, plans_markdown, plans_text
@@ -47,7 +47,7 @@ def _plan_with_progress(path: Path, rules: RulesSource) -> ManifestPlan:
 
 @app.command()
 def plan(
-    paths: list[Path] = typer.Argument(..., help="Manifests, or folders searched for *.yaml."),
+    paths: list[Path] = MANIFESTS_ARGUMENT,
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f",
                                         help="text (people), json (machines), markdown (PRs)."),
     pin: bool = typer.Option(False, "--pin", help="Write the files and their sha256 into each "

@@ -18,20 +18,25 @@ from crds_deliver.projects import PROJECTS
 
 @app.command()
 def sandbox(
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: local only)."),
-    port: int = typer.Option(8000, "--port", help="Port to listen on (0 = any free port)."),
-    data: Path = typer.Option(Path(".crds-sandbox"), "--data",
+    host: str = typer.Option("127.0.0.1", "--host", metavar="ADDRESS",
+                             help="Address to bind (default: local only)."),
+    port: int = typer.Option(8000, "--port", metavar="PORT",
+                             help="Port to listen on (0 = any free port)."),
+    data: Path = typer.Option(Path(".crds-sandbox"), "--data", metavar="DIR",
                               help="Folder holding the server's files and catalog."),
-    project: str = typer.Option("jwst", "--project", help="hst, jwst or roman."),
-    user: str = typer.Option("sandbox", "--user", help="The account that may log in."),
-    token: str = typer.Option(None, "--token", help="Its token (generated when omitted)."),
+    project: str = typer.Option("jwst", "--project", metavar="PROJECT", help="hst, jwst or roman."),
+    user: str = typer.Option("sandbox", "--user", metavar="NAME",
+                             help="The account that may log in."),
+    token: str = typer.Option(None, "--token", metavar="TOKEN",
+                              help="Its token (generated when omitted)."),
     from_cache: Path | None = typer.Option(
         None, "--from-cache", metavar="DIR",
         help="Start a new sandbox at a context of this CRDS cache (CRDS_PATH layout): its "
              "rules, serials, names and whatever references it holds."),
     context: str | None = typer.Option(
-        None, "--context", help="With --from-cache: the context to start at (a .pmap, or "
-                                "<obs>-edit / -operational; default <obs>-edit)."),
+        None, "--context", metavar="CONTEXT",
+        help="With --from-cache: the context to start at (a .pmap, or <obs>-edit / "
+             "-operational; default <obs>-edit)."),
 ) -> None:
     """Run a local CRDS-compatible server (the submission protocol, for rehearsals and tests)."""
     if project not in PROJECTS:

@@ -12,7 +12,8 @@ from crds_deliver.cli.app import app
 
 @app.command()
 def stamp(
-    files: list[Path] = typer.Argument(..., help="FITS reference files to stamp in place."),
+    files: list[Path] = typer.Argument(..., metavar="FILE",
+                                       help="FITS reference files to stamp in place."),
 ) -> None:
     """Write a CRDSUNIQ timestamp into each file (checksums updated), as the CRDS notebook's
     crds_unique does, so the server does not refuse it as identical to a file it holds."""

@@ -42,13 +42,15 @@ def _text(status: Status) -> list[str]:
 @app.command()
 def status(
     manifest: Path | None = typer.Argument(
-        None, help="A manifest whose project and server to use (optional)."),
+        None, metavar="MANIFEST", help="A manifest whose project and server to use (optional)."),
     project: str | None = typer.Option(
-        None, "--project", "-p", help="hst, jwst or roman (default: the manifest's, "
+        None, "--project", "-p", metavar="PROJECT",
+        help="hst, jwst or roman (default: the manifest's, "
                                       "CRDS_OBSERVATORY, else jwst)."),
     server: str | None = typer.Option(
-        None, "--server", "-s", help="A use-case (ops, test, dev, bit, cit, int, tvac) or a URL; "
-                                     "wins over CRDS_SERVER_URL and the manifest."),
+        None, "--server", "-s", metavar="SERVER",
+        help="A use-case (ops, test, dev, bit, cit, int, tvac) or a URL; wins over "
+             "CRDS_SERVER_URL and the manifest."),
     check: bool = typer.Option(True, "--check/--no-check",
                                help="Ask the server for get_server_info."),
     timeout: float = TIMEOUT_OPTION,

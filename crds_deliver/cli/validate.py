@@ -9,14 +9,14 @@ import typer
 
 from crds_deliver import ci
 from crds_deliver.cli.app import app
-from crds_deliver.cli.common import TextOrJson, manifest_paths
+from crds_deliver.cli.common import MANIFESTS_ARGUMENT, TextOrJson, manifest_paths
 from crds_deliver.problems import has_errors
 from crds_deliver.report import problem_line, problems_json, summary_line
 
 
 @app.command()
 def validate(
-    paths: list[Path] = typer.Argument(..., help="Manifests, or folders searched for *.yaml."),
+    paths: list[Path] = MANIFESTS_ARGUMENT,
     output: TextOrJson = typer.Option(TextOrJson.text, "--format", "-f",
                                         help="text (path:line:col: message) or json."),
     codequality: Path | None = typer.Option(

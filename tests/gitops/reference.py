@@ -21,6 +21,7 @@ import typer
 
 import crds_deliver
 from crds_deliver.cli import app
+from crds_deliver.cli.help import argument_word
 from crds_deliver.errors import CrdsDeliverError
 
 ENVIRONMENT: dict[str, str] = {
@@ -104,9 +105,7 @@ def _command_section(path: list[str], command: object) -> list[str]:
     arguments = [p for p in command.params if not p.opts[0].startswith("-")]
     options = [p for p in command.params if p.opts[0].startswith("-")]
     usage = title + (" [OPTIONS]" if options else "")
-    for arg in arguments:
-        word = arg.name.upper() + ("..." if arg.nargs == -1 else "")
-        usage += f" {word}" if arg.required else f" [{word}]"
+    usage += "".join(f" {argument_word(arg, usage=True)}" for arg in arguments)
     lines += ["```", usage, "```", ""]
     help_text = inspect.cleandoc(command.help or "")
     lines += [help_text, ""]
@@ -114,7 +113,7 @@ def _command_section(path: list[str], command: object) -> list[str]:
         lines += ["| argument | help |", "| --- | --- |"]
         for arg in arguments:
             required = " **required**" if arg.required else ""
-            lines.append(f"| `{arg.name.upper()}` | {' '.join((arg.help or '').split())}"
+            lines.append(f"| `{argument_word(arg)}` | {' '.join((arg.help or '').split())}"
                          f"{required} |")
         lines.append("")
     if options:

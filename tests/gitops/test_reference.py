@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from crds_deliver.cli import app
+from crds_deliver.cli.help import argument_word
 from tests.gitops.reference import ENVIRONMENT, error_classes, walk_commands
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,9 +34,12 @@ def test_every_command_and_option_is_in_the_reference() -> None:
         title = " ".join(["crds-deliver", *words])
         assert title in sections, f"{title} is missing from docs/reference.md"
         for param in command.params:
+            if not param.opts[0].startswith("-"):  # an argument, by its name in the help
+                assert f"`{argument_word(param)}`" in sections[title], \
+                    f"{title}: {param.name} is not documented"
             for name in param.opts + param.secondary_opts:
-                shown = f"`{name}`" if name.startswith("-") else f"`{name.upper()}`"
-                assert shown in sections[title], f"{title}: {name} is not documented"
+                if name.startswith("-"):
+                    assert f"`{name}`" in sections[title], f"{title}: {name} is not documented"
     for param in typer.main.get_command(app).params:
         assert f"`{param.opts[0]}`" in REFERENCE.read_text()
 
