@@ -134,6 +134,24 @@ def plans_text(plans: list, width: int = 110) -> str:
     return out.getvalue()
 
 
+def plan_error_lines(plan) -> list[str]:
+    """Each error of a plan as one located line, problems first: why apply refuses."""
+    lines = [problem_line(p) for p in plan.problems if p.severity is Severity.ERROR]
+    return lines + [finding_line(f) for f in plan.all_findings()
+                    if f.severity is Severity.ERROR]
+
+
+def plans_brief(plans: list) -> str:
+    """Plans for `plan --quiet`: a line per manifest (what apply would do, and why) and its
+    errors; no file table, warnings or rules, so a log of many manifests stays scannable."""
+    out = []
+    for plan in plans:
+        target = f" {plan.project} {plan.instrument} → {plan.server}" if plan.project else ""
+        out.append(printable(f"{plan.manifest}: {plan.action.value}{target}: {plan.reason}"))
+        out += [f"  {line}" for line in plan_error_lines(plan)]
+    return "".join(f"{line}\n" for line in out)
+
+
 def rules_lines(plan) -> list[str]:
     """The rules change of a plan: one block per rmap, or why it was not predicted."""
     from crds_deliver.rules.diff import rules_change

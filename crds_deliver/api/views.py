@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING
 
 from crds_deliver.problems import Problem, Severity
 from crds_deliver.record import State
-from crds_deliver.report import finding_line, plans_json, plans_text, problem_line
+from crds_deliver.report import (
+    finding_line,
+    plan_error_lines,
+    plans_json,
+    plans_text,
+    problem_line,
+)
 
 if TYPE_CHECKING:  # the engine's modules bring astropy and requests; views only wrap values
     from crds_deliver.apply import Outcome as EngineOutcome
@@ -84,8 +90,7 @@ class Plan:
 
     def error_lines(self) -> list[str]:
         """Each error as one located line, problems first: why apply refuses."""
-        lines = [problem_line(p) for p in self.problems if p.severity is Severity.ERROR]
-        return lines + [finding_line(f) for f in self.findings if f.severity is Severity.ERROR]
+        return plan_error_lines(self.manifest_plan)
 
     def to_dict(self) -> dict[str, object]:
         """The plan as `plan --format json` lists it under `manifests`."""

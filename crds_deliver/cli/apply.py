@@ -18,11 +18,13 @@ import typer
 from crds_deliver.cli.app import app
 from crds_deliver.cli.common import (
     MANIFESTS_ARGUMENT,
+    QUIET_OPTION,
     TOKEN_FILE_OPTION,
     USERNAME_OPTION,
     VERBOSE_OPTION,
     exit_code,
     manifest_paths,
+    refuse_quiet_and_verbose,
 )
 from crds_deliver.cli.progress import progress_lines
 from crds_deliver.connections import SandboxPool
@@ -49,10 +51,14 @@ def delivery_targets(paths: list[Path], commit: bool) -> tuple[list[Path], bool]
     return found, sys.stdin.isatty() and sys.stdout.isatty() and not in_ci()
 
 
-def make_callbacks(verbose: bool, interactive: bool) -> Callbacks:
+def make_callbacks(verbose: bool, interactive: bool, quiet: bool = False) -> Callbacks:
     """Steps as plain lines, server messages prefixed `>> `, -v request lines, and a progress
-    bar for uploads when on a terminal."""
+    bar for uploads when on a terminal; nothing of these with --quiet (the outcome lines and
+    errors are printed by the commands themselves)."""
     from crds_deliver.apply import Callbacks
+
+    if quiet:
+        return Callbacks()
 
     def message(item: Message) -> None:
         for line in (item.text or item.type).splitlines() or [""]:
@@ -135,13 +141,14 @@ def echo_outcome(outcome: Outcome, sandbox_data: Path | None = None,
                f"{quoted}` or `crds-deliver cancel {where}{quoted}`")
 
 
-def commit_outcome(outcome: Outcome) -> None:
+def commit_outcome(outcome: Outcome, quiet: bool = False) -> None:
+    """git-commit the record `outcome` changed, and say so unless --quiet."""
     record = outcome.record
     repo = repository_of(record.path)
     message = record_commit_message(outcome.manifest_path, record.state.value,
                                     record.results_id, repo)
     commit = commit_file(record.path, message)
-    if commit:
+    if commit and not quiet:
         typer.echo(f"{outcome.manifest_path}: committed {record.path.name} as {commit[:12]}")
 
 
@@ -166,6 +173,7 @@ def apply(
                                  "leave the other READY ones waiting, without contacting the "
                                  "server. What CI runs on the default branch."),
     verbose: bool = VERBOSE_OPTION,
+    quiet: bool = QUIET_OPTION,
 ) -> None:
     """Deliver manifests: plan, certify, submit, follow progress, write result records."""
     from crds_deliver.ci import append_step_summary, outcomes_markdown
@@ -173,6 +181,7 @@ def apply(
 
     if sandbox_data is not None and not sandbox:
         raise typer.BadParameter("--sandbox-data needs --sandbox", param_hint="--sandbox-data")
+    refuse_quiet_and_verbose(quiet, verbose)
     found, interactive = delivery_targets(paths, commit)
     failures: list[int] = []  # the exit code each failed manifest calls for
     rows: list[tuple[str, str, str]] = []  # the step summary: manifest, state, what happened
@@ -188,7 +197,7 @@ def apply(
                 stack.callback(_drop_rehearsal_record, path, os.path.lexists(record_path(path)))
             try:
                 outcome = _apply_one(path, pool, yes, interactive, token_file, username, wait,
-                                     verbose, pending)
+                                     verbose, pending, quiet)
             except KeyboardInterrupt:
                 typer.echo(interrupted_line(path), err=True)
                 raise typer.Exit(130) from None
@@ -207,7 +216,7 @@ def apply(
             if outcome.changed and outcome.state in (State.BAD_FILES, State.FAILED):
                 failures.append(1)
             if commit and outcome.changed and outcome.record is not None and not throwaway:
-                commit_outcome(outcome)
+                commit_outcome(outcome, quiet)
     raise typer.Exit(exit_code(failures))
 
 
@@ -240,7 +249,7 @@ def interrupted_line(path: Path) -> str:
 
 def _apply_one(path: Path, pool: SandboxPool | None, yes: bool, interactive: bool,
                token_file: Path | None, username: str | None, wait: bool,
-               verbose: bool, pending: bool = False) -> Outcome | None:
+               verbose: bool, pending: bool, quiet: bool) -> Outcome | None:
     from crds_deliver.api import Delivery, DeliveryError, DeliveryRefused
     from crds_deliver.apply import Outcome
     from crds_deliver.plan import ready_reason
@@ -248,7 +257,7 @@ def _apply_one(path: Path, pool: SandboxPool | None, yes: bool, interactive: boo
 
     talk = dict(token_file=token_file, username=username,
                 prompt=getpass.getpass if interactive else None,
-                callbacks=make_callbacks(verbose, interactive), on_warning=echo_warning)
+                callbacks=make_callbacks(verbose, interactive, quiet), on_warning=echo_warning)
     try:
         delivery = Delivery.load(path)
         # --pending: a decision file finishes a READY delivery, even one this run makes READY

@@ -40,6 +40,9 @@ TOKEN_FILE_OPTION = typer.Option(None, "--token-file", metavar="FILE",
                                  help="File holding the MAST token.")
 USERNAME_OPTION = typer.Option(None, "--username", metavar="NAME", help="CRDS user name.")
 VERBOSE_OPTION = typer.Option(False, "--verbose", "-v", help="Show every web request.")
+QUIET_OPTION = typer.Option(False, "--quiet", "-q",
+                            help="Print only errors, warnings and each manifest's outcome: no "
+                                 "steps, server messages or progress.")
 
 
 def manifest_paths(paths: list[Path]) -> list[Path]:
@@ -54,6 +57,12 @@ def manifest_paths(paths: list[Path]) -> list[Path]:
         raise UsageError("no manifests (*.yaml, *.yml) found in " +
                          ", ".join(str(p) for p in paths))
     return found
+
+
+def refuse_quiet_and_verbose(quiet: bool, verbose: bool) -> None:
+    """-q and -v ask for less and more at once: a usage error (exit 2), not a silent pick."""
+    if quiet and verbose:
+        raise UsageError("--quiet and --verbose contradict each other: give one of them")
 
 
 def exit_code(failures: list[int]) -> int:

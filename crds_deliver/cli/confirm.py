@@ -18,22 +18,26 @@ from crds_deliver.cli.apply import (
     make_callbacks,
 )
 from crds_deliver.cli.common import (
+    QUIET_OPTION,
     TOKEN_FILE_OPTION,
     USERNAME_OPTION,
     VERBOSE_OPTION,
     exit_code,
+    refuse_quiet_and_verbose,
 )
 from crds_deliver.connections import SandboxPool
 from crds_deliver.errors import CrdsDeliverError
 
 if TYPE_CHECKING:
-    from crds_deliver.apply import Outcome
+    from crds_deliver.apply import Callbacks, Outcome
 
 
 def _finish_all(button: str, paths: list[Path], sandbox_data: Path | None, commit: bool,
-                token_file: Path | None, username: str | None, verbose: bool) -> None:
+                token_file: Path | None, username: str | None, verbose: bool,
+                quiet: bool) -> None:
     from crds_deliver.record import Record, State
 
+    refuse_quiet_and_verbose(quiet, verbose)
     found, interactive = delivery_targets(paths, commit)
     failures: list[int] = []  # the exit code each failed manifest calls for
     skipped = 0
@@ -49,14 +53,14 @@ def _finish_all(button: str, paths: list[Path], sandbox_data: Path | None, commi
                     skipped += 1
                     continue
                 outcome = _finish_one(button, path, pool, token_file, username, interactive,
-                                      verbose)
+                                      make_callbacks(verbose, interactive, quiet))
             except CrdsDeliverError as exc:
                 typer.echo(f"{path}: error: {exc}", err=True)
                 failures.append(exc.exit_code)
                 continue
             echo_outcome(outcome)
             if commit:
-                commit_outcome(outcome)
+                commit_outcome(outcome, quiet)
     if found and skipped == len(found):
         typer.echo(f"nothing to {button}: none of the {len(found)} manifests has a READY "
                    "delivery", err=True)
@@ -65,14 +69,14 @@ def _finish_all(button: str, paths: list[Path], sandbox_data: Path | None, commi
 
 def _finish_one(button: str, path: Path, pool: SandboxPool | None,
                 token_file: Path | None, username: str | None, interactive: bool,
-                verbose: bool) -> Outcome:
+                callbacks: Callbacks) -> Outcome:
     from crds_deliver.api import Delivery
 
     delivery = Delivery.load(path)
     finish = delivery.confirm if button == "confirm" else delivery.cancel
     outcome = finish(sandbox=pool, token_file=token_file, username=username,
                      prompt=getpass.getpass if interactive else None,
-                     callbacks=make_callbacks(verbose, interactive), on_warning=echo_warning)
+                     callbacks=callbacks, on_warning=echo_warning)
     return outcome.engine_outcome
 
 
@@ -87,14 +91,16 @@ _COMMIT = typer.Option(False, "--commit", help="git-commit each changed record."
 @app.command()
 def confirm(paths: list[Path] = _PATHS, sandbox_data: Path | None = _DATA,
             commit: bool = _COMMIT, token_file: Path | None = TOKEN_FILE_OPTION,
-            username: str | None = USERNAME_OPTION, verbose: bool = VERBOSE_OPTION) -> None:
+            username: str | None = USERNAME_OPTION, verbose: bool = VERBOSE_OPTION,
+            quiet: bool = QUIET_OPTION) -> None:
     """Confirm READY deliveries: the server makes the new files and rules official."""
-    _finish_all("confirm", paths, sandbox_data, commit, token_file, username, verbose)
+    _finish_all("confirm", paths, sandbox_data, commit, token_file, username, verbose, quiet)
 
 
 @app.command()
 def cancel(paths: list[Path] = _PATHS, sandbox_data: Path | None = _DATA,
            commit: bool = _COMMIT, token_file: Path | None = TOKEN_FILE_OPTION,
-           username: str | None = USERNAME_OPTION, verbose: bool = VERBOSE_OPTION) -> None:
+           username: str | None = USERNAME_OPTION, verbose: bool = VERBOSE_OPTION,
+           quiet: bool = QUIET_OPTION) -> None:
     """Cancel READY deliveries: the server drops the submitted files."""
-    _finish_all("cancel", paths, sandbox_data, commit, token_file, username, verbose)
+    _finish_all("cancel", paths, sandbox_data, commit, token_file, username, verbose, quiet)

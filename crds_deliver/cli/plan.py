@@ -14,18 +14,20 @@ from crds_deliver.cli.app import app
 from crds_deliver.cli.common import MANIFESTS_ARGUMENT, OutputFormat, manifest_paths
 from crds_deliver.cli.progress import progress_lines
 from crds_deliver.errors import ManifestError, UsageError
-from crds_deliver.report import plans_json, plans_markdown, plans_text
+from crds_deliver.report import plans_brief, plans_json, plans_markdown, plans_text
 
 if TYPE_CHECKING:
     from crds_deliver.plan import ManifestPlan, RulesSource
 
 
-def _plan_with_progress(path: Path, rules: RulesSource) -> ManifestPlan:
+def _plan_with_progress(path: Path, rules: RulesSource, quiet: bool) -> ManifestPlan:
     """Rich progress bars on stderr while hashing for a person at a terminal; progress lines
-    (crds_deliver/cli/progress.py) for a log."""
+    (crds_deliver/cli/progress.py) for a log; neither with --quiet."""
     from crds_deliver.api import Delivery
 
     delivery = Delivery.load(path)
+    if quiet:
+        return delivery.plan(rules=rules).manifest_plan
     if not sys.stderr.isatty():  # a log: a line per tenth of a large file
         return delivery.plan(progress_lines(
             "hashing", lambda line: typer.echo(line, err=True)), rules=rules).manifest_plan
@@ -59,6 +61,9 @@ def plan(
              "file's rmap, match, USEAFTER and replaced reference are predicted from it."),
     sync: bool = typer.Option(False, "--sync", help="First fetch the context's rules from the "
                                                     "manifest's server into that cache."),
+    quiet: bool = typer.Option(False, "--quiet", "-q",
+                               help="No progress; with text, a line per manifest and its "
+                                    "errors instead of the full plan."),
 ) -> None:
     """Resolve files, digest and certify them offline, and say what apply would do.
 
@@ -73,7 +78,7 @@ def plan(
     rules = RulesSource(cache, dict(os.environ) if sync else None)
     plans = []
     for path in manifest_paths(paths):
-        planned = _plan_with_progress(path, rules)
+        planned = _plan_with_progress(path, rules, quiet)
         if pin and planned.files:
             try:
                 planned = pin_manifest(planned)
@@ -85,7 +90,7 @@ def plan(
     elif output is OutputFormat.markdown:
         typer.echo(plans_markdown(plans), nl=False)
     else:
-        typer.echo(plans_text(plans), nl=False)
+        typer.echo((plans_brief if quiet else plans_text)(plans), nl=False)
     ci.publish_plans(plans, lambda line: typer.echo(line, err=output is not OutputFormat.text),
                      codequality)
     raise typer.Exit(1 if any(p.has_errors for p in plans) else 0)
