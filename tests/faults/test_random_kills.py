@@ -1,10 +1,11 @@
 """Randomized kills: `crds-deliver apply` SIGKILLed at a random moment of a delivery (after a
 random number of the server's requests, plus a random few milliseconds), then re-run until its
 record is terminal or READY. Each killed apply is a separate process running the CLI's
-`main()`, forked from a forkserver that has the package imported already: a fresh
-interpreter would spend most of each run importing astropy. Each of RUNS deliveries (new
-files every time) must end with exactly one submission post on the sandbox, a record that
-says what the server shows, and its files on the server bit for bit, once.
+`main()`, forked from a forkserver that has the package (and crds with the JWST datamodels)
+imported already: a fresh interpreter would spend most of each run importing them. Each of
+RUNS deliveries (new files every time) must end with exactly one submission post on the
+sandbox, a record that says what the server shows, and its files on the server bit for bit,
+once.
 
 Split into CHUNKS parametrized cases so pytest-xdist spreads them over its workers; each
 chunk has its own sandbox. The seed is printed, so a failing run can be replayed
@@ -32,7 +33,10 @@ SEED = int(os.environ.get("CRDS_DELIVER_KILL_SEED") or random.SystemRandom().ran
 
 
 _FORKS = multiprocessing.get_context("forkserver")
-_FORKS.set_forkserver_preload(["crds_deliver.cli", "crds_deliver.plan", "tests.faults"])
+# plan's deep checks import crds and stdatamodels (seconds of CPU): once, in the server.
+_FORKS.set_forkserver_preload(["crds_deliver.cli", "crds_deliver.plan", "tests.faults",
+                               "crds.certify.certify", "crds.jwst.locate",
+                               "stdatamodels.jwst.datamodels"])
 
 
 def _apply_process(manifest: str, env: dict[str, str]) -> None:

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import yaml
@@ -96,7 +95,8 @@ def test_file_rewritten_after_plan_aborts_before_the_post(delivery_repo, sandbox
     plan = make_plan(repo.manifest)
     victim = local_files(repo.manifest)[1]
     size = victim.stat().st_size
-    write_jwst_ref(victim, {"DESCRIP": "MIRI imager dark a2 from 2026 flight dat!"})
+    write_jwst_ref(victim, {"DESCRIP": "MIRI imager dark a2 from 2026 flight dat!"},
+                   shape=(8, 8))
     assert victim.stat().st_size == size  # same size, other bytes
     creds = Credentials(sandbox.username, Token(sandbox.token), "test", "test")
     connection = Connection(sandbox.url, creds, poll_seconds=0.1)
@@ -142,16 +142,17 @@ def test_record_copied_from_another_manifest_is_refused(button, delivery_repo, s
 def test_ctrl_c_during_the_submission_leaves_a_resumable_record(delivery_repo, sandbox, run_cli,
                                                                 ledger):
     repo = delivery_repo(files=1)
-    sandbox.faults.delay(1.0, count=1, path_prefix="/submission_form/redcat_submit/")  # GET
-    sandbox.faults.delay(8.0, count=1, path_prefix="/submission_form/redcat_submit/")  # post
+    # The server works on the post for a while (as a real one certifies for minutes): the
+    # interrupt comes after the post reached it and before its answer.
+    sandbox.settings.processing_delay = 5.0
     proc = subprocess.Popen([sys.executable, "-m", "crds_deliver", "apply", str(repo.manifest)],
                             env={**os.environ, **sandbox_env(sandbox)}, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True,
                             # xdist workers ignore SIGINT, and children inherit that
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    wait_until(lambda: record_state(repo.manifest) == "SUBMITTING", proc,
-               what="the record written before the post")
-    time.sleep(0.5)  # the post is held by the server now
+    wait_until(lambda: record_state(repo.manifest) == "SUBMITTING"
+               and sandbox.stats.submission_posts == 1, proc,
+               what="the post under way on the server")
     proc.send_signal(signal.SIGINT)
     output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, output
@@ -165,5 +166,5 @@ def test_ctrl_c_during_the_submission_leaves_a_resumable_record(delivery_repo, s
     ledger.record_kept(data["state"] == "READY")
     assert data["state"] == "READY"
     ledger.posts(1, sandbox.stats.submission_posts)
-    assert sandbox.stats.submission_posts == 1
+    assert sandbox.stats.submission_posts == 1, output + result.output
     assert server_has_exactly(sandbox, local_files(repo.manifest))
