@@ -215,7 +215,8 @@ def add_rules(plan: ManifestPlan, manifest: Manifest, source: RulesSource) -> No
         except (ContextError, ConfigurationError) as exc:
             plan.rules_note = str(exc)
             return
-    files = [(DeliveredFile(f.path, manifest.folder / f.path, f.instrument, f.reftype), f.sha1)
+    files = [(DeliveredFile(f.path, manifest.folder / f.path, f.instrument, f.reftype,
+                            f.result.keywords if f.result else None), f.sha1)
              for f in plan.files if f.sha1]
     outcome = plan_rules(manifest.project, spec, source.cache, files)
     plan.rules_context, plan.rules_note = outcome.context, outcome.note

@@ -44,6 +44,9 @@ class CertifyResult:
     findings: list[Finding] = field(default_factory=list)
     # The rmap case (match keyword values + USEAFTER), for the in-delivery duplicate check.
     case: tuple[tuple[str, str], ...] | None = None
+    # A FITS file's keywords over all HDUs (first value wins, as CRDS reads them), handed to
+    # the rules (rules/predict.py) so that placing the file does not open it once more.
+    keywords: dict[str, object] | None = None
 
     @property
     def ok(self) -> bool:

@@ -81,7 +81,9 @@ class Preflight:
             self.findings += _not_covered(own, deep)
         self.findings += _located(deep, header)
         case = rmap_case(header, self.project, identity.instrument, identity.reftype)
-        return CertifyResult(identity.instrument, identity.reftype, self.findings, case)
+        keywords = header.keywords() if self.kind == "fits" and header is not None else None
+        return CertifyResult(identity.instrument, identity.reftype, self.findings, case,
+                             keywords)
 
     def _header(self) -> tuple[Header | None, list[Finding]]:
         lower = self.path.name.lower()

@@ -45,6 +45,10 @@ class Header:
             return None
         return value
 
+    def keywords(self) -> dict[str, Any]:
+        """Keyword -> value, without the COMMENT and HISTORY text (what rmaps match on)."""
+        return {key: item[0] for key, item in self.values.items() if key not in _COMMENTARY}
+
     def hdu_of(self, keyword: str) -> int | str | None:
         item = self.values.get(keyword)
         return item[1] if item else None

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from crds_deliver.rules.context import LoadedContext
 from crds_deliver.rules.refkeys import (
+    ReferenceKeys,
     UnreadableReference,
     match_values,
     read_keys,
@@ -29,6 +30,9 @@ class DeliveredFile:
     path: Path
     instrument: str | None
     reftype: str | None
+    # Its keywords when certification already read them (CertifyResult.keywords); else the
+    # file is opened to read them.
+    keywords: dict[str, object] | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,8 @@ def place_file(context: LoadedContext, item: DeliveredFile, rmaps: dict[str, Rma
                 "(a new reference type needs a hand-made rmap)")
     try:
         rmap = rmaps.get(name) or rmaps.setdefault(name, context.rmap(name))
-        keys = read_keys(item.path)
+        keys = (ReferenceKeys(item.keywords) if item.keywords is not None
+                else read_keys(item.path))
     except (UnsupportedRmap, UnreadableReference) as exc:
         return str(exc)
     values = match_values(keys, rmap.match_keys)

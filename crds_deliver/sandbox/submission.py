@@ -51,8 +51,9 @@ class Outcome:
     state: str
 
 
-def _certify(path: Path, project: str) -> tuple[str | None, str | None, list[tuple[str, str]]]:
-    """(instrument, reftype, [(severity, message)]): the server-side certification.
+def _certify(path: Path, project: str
+             ) -> tuple[str | None, str | None, list[tuple[str, str]], dict[str, object] | None]:
+    """(instrument, reftype, [(severity, message)], keywords): the server-side certification.
 
     The same engine as `plan` (crds_deliver.certify), which runs crds's own certifier when the
     sandbox's Python has crds (and the project's datamodels); messages read as the server's
@@ -68,7 +69,7 @@ def _certify(path: Path, project: str) -> tuple[str | None, str | None, list[tup
         if f.severity in (Severity.ERROR, Severity.WARNING)]
     instrument = result.instrument.lower() if result.instrument else None
     reftype = result.reftype.lower() if result.reftype else None
-    return instrument, reftype, findings
+    return instrument, reftype, findings, result.keywords
 
 
 class Processor:
@@ -179,11 +180,12 @@ class Processor:
         self._log(session, f"Processing {record['kind']} submission of {len(sums)} file(s) "
                            f"by '{session.user}' relative to '{record['context']}'.")
         time.sleep(self.settings.processing_delay)
+        keywords: dict[str, dict[str, object] | None] = {}
         for path in sorted(stage.iterdir()):
-            record["files"].append(self._check(session, path, sums[path.name]))
+            record["files"].append(self._check(session, path, sums[path.name], keywords))
         certified = {info["uploaded"]: info for info in record["files"]
                      if info["status"] != "ERRORS"}
-        prediction = self._place(record["context"], stage, list(certified.values()))
+        prediction = self._place(record["context"], stage, list(certified.values()), keywords)
         for key, reason in prediction.unplaced.items():
             self._finding(session, certified[key], f"cannot be placed in the rules: {reason}")
         for key, _other, text in prediction.conflicts:
@@ -239,12 +241,15 @@ class Processor:
         self._log(session, "Submission is READY for confirmation or cancellation.")
         return READY
 
-    def _place(self, context: str, stage: Path, infos: list[dict]) -> Prediction:
-        """Where each certified file goes in `context`: the engine `plan` predicts with."""
+    def _place(self, context: str, stage: Path, infos: list[dict],
+               keywords: dict[str, dict[str, object] | None]) -> Prediction:
+        """Where each certified file goes in `context`: the engine `plan` predicts with, on
+        the keywords the certification read."""
         wanted = {(i["instrument"], i["filekind"]) for i in infos}
         return predict(self.rules.context(context, wanted),
                        [DeliveredFile(i["uploaded"], stage / i["uploaded"], i["instrument"],
-                                      i["filekind"]) for i in infos])
+                                      i["filekind"], keywords.get(i["uploaded"]))
+                        for i in infos])
 
     def _finding(self, session: Session, info: dict, message: str) -> None:
         """Add an error to a file's results, and say it on the channel as an error."""
@@ -252,10 +257,14 @@ class Processor:
         info["status"] = "ERRORS"
         self._log(session, f"ERROR: {info['uploaded']}: {message}", "error")
 
-    def _check(self, session: Session, path: Path, sha1sum: str) -> dict:
-        """Certify one file; returns its results-page record."""
+    def _check(self, session: Session, path: Path, sha1sum: str,
+               keywords: dict[str, dict[str, object] | None] | None = None) -> dict:
+        """Certify one file; returns its results-page record (and keeps the keywords the
+        certification read in `keywords`, by file name)."""
         self._log(session, f"Certifying '{path.name}'")
-        instrument, reftype, findings = _certify(path, self.project)
+        instrument, reftype, findings, read = _certify(path, self.project)
+        if keywords is not None:
+            keywords[path.name] = read
         if not (instrument and reftype) and not any(s == "error" for s, _ in findings):
             findings.append(("error", "cannot tell the instrument and reference type"))
         if instrument and session.instrument != "none" and instrument != session.instrument:

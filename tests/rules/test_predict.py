@@ -119,3 +119,18 @@ def test_unparsable_mapping_names_the_file(tmp_path: Path) -> None:
     bad.write_text("header = {}\nselector = eval('1')\n")
     with pytest.raises(ContextError, match=rf"{RMAP}:2: not a CRDS mapping expression"):
         load_context(cache, "hst")
+
+
+def test_certified_keywords_place_the_file_without_opening_it(tmp_path: Path) -> None:
+    """The keywords certification read are the ones the rules use: same placement, and the
+    file is not opened again (here it is gone)."""
+    from crds_deliver.certify import certify_file
+
+    cache, _ = _cache_with_existing_bias(tmp_path)
+    context = load_context(cache, "hst")
+    path = write_hst_ref(tmp_path / "same_bia.fits")
+    keywords = certify_file(path, "hst").keywords
+    opened = predict(context, [_file(path)]).placements["same_bia.fits"]
+    path.unlink()
+    handed = predict(context, [DeliveredFile(path.name, path, "wfc3", "biasfile", keywords)])
+    assert handed.placements["same_bia.fits"] == opened
