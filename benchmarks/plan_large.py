@@ -26,7 +26,7 @@ from pathlib import Path
 KEYWORDS = {
     "TELESCOP": "HST", "INSTRUME": "WFC3", "FILETYPE": "BIAS", "DETECTOR": "UVIS",
     "CCDAMP": "ABCD", "CCDGAIN": 1.5, "BINAXIS1": 1, "BINAXIS2": 1, "APERTURE": "UVIS",
-    "USEAFTER": "Jan 01 2026 00:00:00", "PEDIGREE": "INFLIGHT 01/01/2026 31/01/2026",
+    "CHINJECT": "NONE", "USEAFTER": "Jan 01 2026 00:00:00", "PEDIGREE": "INFLIGHT 01/01/2026 31/01/2026",
     "DESCRIP": "Benchmark bias",
 }
 FORM_FIELDS = {
@@ -65,6 +65,7 @@ def _generate(folder: Path, total_bytes: int, count: int) -> None:
         primary = fits.PrimaryHDU()
         for key, value in KEYWORDS.items():
             primary.header[key] = value
+        primary.header["USEAFTER"] = f"Jan {i + 1:02d} 2026 00:00:00"  # one rmap case each
         primary.header.add_comment("benchmark")
         primary.header.add_history("benchmark")
         path = refs / f"aab{i:04d}0i_bia.fits"
