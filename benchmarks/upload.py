@@ -28,35 +28,22 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import requests
-from astropy.io import fits
 from loopback import start_sandbox
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.fixtures.fits import JWST_DARK, manifest_text  # noqa: E402
+from tests.fixtures.fits import manifest_text, write_jwst_ref  # noqa: E402
 
-BLOCK = 8 * 1024 * 1024
+BLOCK = 8 * 1024 * 1024  # what the baseline's body hands requests per read
 
 
 def write_big_fits(path: Path, size_mb: int) -> int:
-    """A valid MIRI dark of about `size_mb` MB, written block by block (never whole in RAM)."""
-    side = int((size_mb * 1e6 / 4) ** 0.5)
-    header = fits.Header()
-    for key, value in JWST_DARK.items():
-        if key not in ("HISTORY",):
-            header[key] = value
-    header["DESCRIP"] = f"benchmark dark {secrets.token_hex(4)}"  # unique sha1 every run
-    header.add_history(JWST_DARK["HISTORY"])
-    hdu = fits.StreamingHDU(path, fits.Header([("SIMPLE", True), ("BITPIX", -32),
-                                               ("NAXIS", 2), ("NAXIS1", side),
-                                               ("NAXIS2", side), *header.cards]))
-    rows = max(1, BLOCK // (side * 4))
-    rng = np.random.default_rng(1)
-    for start in range(0, side, rows):
-        count = min(rows, side - start)
-        hdu.write(rng.normal(0, 1, (count, side)).astype(">f4"))
-    hdu.close()
+    """A full-frame MIRI dark of about `size_mb` MB that plan's crds checks accept (4-D SCI
+    and DQ, DQ_DEF): as many groups of 1024 x 1032 pixels as the size asks for."""
+    groups = max(1, round(size_mb * 1e6 / (1024 * 1032 * 8)))  # float32 SCI + uint32 DQ
+    write_jwst_ref(path, {"SUBARRAY": "FULL",
+                          "DESCRIP": f"benchmark dark {secrets.token_hex(4)}"},  # unique sha1
+                   shape=(1, groups, 1024, 1032))
     return path.stat().st_size
 
 
