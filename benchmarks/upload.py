@@ -109,7 +109,7 @@ def run_apply(url: str, token: str, manifest: Path) -> tuple[float, float, float
            "CRDS_USERNAME": "sandbox", "CI": "true", "CRDS_INI_FILE": "/nonexistent"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "crds_deliver", "apply", str(manifest)],
+    done = subprocess.run([sys.executable, "-m", "crds_deliver", "apply", "--yes", str(manifest)],
                           env=env, capture_output=True, text=True, check=False)
     total = time.perf_counter() - started
     if done.returncode != 0:

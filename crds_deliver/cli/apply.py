@@ -5,7 +5,6 @@ from __future__ import annotations
 import getpass
 import os
 import shlex
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,15 +21,15 @@ from crds_deliver.cli.common import (
     TOKEN_FILE_OPTION,
     USERNAME_OPTION,
     VERBOSE_OPTION,
+    can_ask,
     exit_code,
     manifest_paths,
     refuse_quiet_and_verbose,
 )
 from crds_deliver.cli.progress import progress_lines
 from crds_deliver.connections import SandboxPool
-from crds_deliver.credentials import in_ci
 from crds_deliver.decision import read_decision
-from crds_deliver.errors import CrdsDeliverError
+from crds_deliver.errors import CrdsDeliverError, UsageError
 from crds_deliver.gitops import commit_file, record_commit_message, repository_of
 from crds_deliver.report import problem_line
 
@@ -48,7 +47,7 @@ def delivery_targets(paths: list[Path], commit: bool) -> tuple[list[Path], bool]
     if commit:
         for path in found:
             repository_of(path)
-    return found, sys.stdin.isatty() and sys.stdout.isatty() and not in_ci()
+    return found, can_ask()
 
 
 def make_callbacks(verbose: bool, interactive: bool, quiet: bool = False) -> Callbacks:
@@ -161,7 +160,9 @@ def apply(
         None, "--sandbox-data", metavar="DIR",
         help="Keep the sandbox's state in DIR (default: a temp folder) so `crds-deliver "
              "sandbox --data DIR` can serve it later."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before delivering."),
+    yes: bool = typer.Option(False, "--yes", "-y",
+                             help="Deliver without asking; required where no terminal can "
+                                  "answer (CI, scripts, pipes): apply refuses there without it."),
     commit: bool = typer.Option(False, "--commit", help="git-commit each changed record."),
     token_file: Path | None = TOKEN_FILE_OPTION,
     username: str | None = USERNAME_OPTION,
@@ -182,6 +183,9 @@ def apply(
     if sandbox_data is not None and not sandbox:
         raise typer.BadParameter("--sandbox-data needs --sandbox", param_hint="--sandbox-data")
     refuse_quiet_and_verbose(quiet, verbose)
+    if not yes and not can_ask():  # as `terraform apply` wants -auto-approve
+        raise UsageError("apply asks before delivering and there is no terminal to ask on: "
+                         "give --yes to deliver without asking (as CI does)")
     found, interactive = delivery_targets(paths, commit)
     failures: list[int] = []  # the exit code each failed manifest calls for
     rows: list[tuple[str, str, str]] = []  # the step summary: manifest, state, what happened
@@ -268,7 +272,7 @@ def _apply_one(path: Path, pool: SandboxPool | None, yes: bool, interactive: boo
         if waiting and decision is None:
             return Outcome(path, State.READY, None, False, ready_reason(path))
         outcome = None if waiting else delivery.apply(
-            sandbox=pool, yes=yes or not interactive, ask=typer.confirm, wait=wait,
+            sandbox=pool, yes=yes, ask=typer.confirm, wait=wait,
             **talk).engine_outcome
         if decision is not None and (outcome is None or outcome.state is State.READY):
             finish = delivery.confirm if decision == "confirm" else delivery.cancel

@@ -7,11 +7,13 @@ rich) inside the functions that need them, so start-up stays at the cost of type
 
 from __future__ import annotations
 
+import sys
 from enum import Enum
 from pathlib import Path
 
 import typer
 
+from crds_deliver.credentials import in_ci
 from crds_deliver.errors import UsageError
 from crds_deliver.projects import DEFAULT_TIMEOUT
 
@@ -57,6 +59,11 @@ def manifest_paths(paths: list[Path]) -> list[Path]:
         raise UsageError("no manifests (*.yaml, *.yml) found in " +
                          ", ".join(str(p) for p in paths))
     return found
+
+
+def can_ask() -> bool:
+    """Whether a person can answer a question: stdin and stdout are a terminal, outside CI."""
+    return sys.stdin.isatty() and sys.stdout.isatty() and not in_ci()
 
 
 def refuse_quiet_and_verbose(quiet: bool, verbose: bool) -> None:

@@ -5,14 +5,12 @@ that means on the server: nothing is sent there."""
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import typer
 
 from crds_deliver.cli.app import app
-from crds_deliver.cli.common import manifest_paths
-from crds_deliver.credentials import in_ci
+from crds_deliver.cli.common import can_ask, manifest_paths
 from crds_deliver.errors import UsageError
 from crds_deliver.lock import DeliveryLock
 
@@ -30,8 +28,7 @@ def forget_command(
     if not found:
         typer.echo("no result records: nothing to forget")
         return
-    interactive = sys.stdin.isatty() and sys.stdout.isatty() and not in_ci()
-    if not yes and not interactive:
+    if not yes and not can_ask():
         raise UsageError("forget deletes result records: give --yes (no terminal to ask on)")
     for path in found:
         typer.echo(forget_consequences(path))

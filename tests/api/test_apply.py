@@ -86,7 +86,7 @@ def test_declined_delivery_changes_nothing(notebook: Path, form, pool: SandboxPo
 def test_cli_apply_goes_through_the_api(notebook: Path, form, pool: SandboxPool,
                                         run_cli, sandbox) -> None:
     manifest = _darks(form, name="cli").save()
-    result = run_cli(["apply", manifest], sandbox=sandbox)
+    result = run_cli(["apply", "--yes", manifest], sandbox=sandbox)
     assert result.exit_code == 0, result.output
     assert f"{manifest}: READY" in result.output
     assert "2 file(s) pass preflight; server " + sandbox.url in result.output

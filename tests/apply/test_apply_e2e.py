@@ -22,7 +22,7 @@ def test_validate_plan_apply_commit_then_nothing_more(delivery_repo, sandbox, ru
     assert run_cli(["validate", repo.manifest]).exit_code == 0
     assert run_cli(["plan", repo.manifest], sandbox).exit_code == 0
 
-    result = run_cli(["apply", repo.manifest, "--commit"], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest, "--commit"], sandbox)
     assert result.exit_code == 0, result.output
     assert ">> " in result.output
     data = _record(repo.manifest)
@@ -40,7 +40,7 @@ def test_validate_plan_apply_commit_then_nothing_more(delivery_repo, sandbox, ru
         "manifests/jwst/miri/darks.result.yaml"]
     assert sandbox.stats.submission_posts == 1
 
-    again = run_cli(["apply", repo.manifest, "--commit"], sandbox)
+    again = run_cli(["apply", "--yes", repo.manifest, "--commit"], sandbox)
     assert again.exit_code == 0, again.output
     assert sandbox.stats.submission_posts == 1
     assert len(repo.commits()) == 2  # the manifest's own commit and the READY record
@@ -48,7 +48,7 @@ def test_validate_plan_apply_commit_then_nothing_more(delivery_repo, sandbox, ru
 
 def test_confirm_later_maps_names_and_history(delivery_repo, sandbox, run_cli):
     repo = delivery_repo(files=1)
-    assert run_cli(["apply", repo.manifest], sandbox).exit_code == 0
+    assert run_cli(["apply", "--yes", repo.manifest], sandbox).exit_code == 0
     result = run_cli(["confirm", repo.manifest, "--commit"], sandbox)
     assert result.exit_code == 0, result.output
     data = _record(repo.manifest)
@@ -72,7 +72,7 @@ def test_confirm_later_maps_names_and_history(delivery_repo, sandbox, run_cli):
 
 def test_cancel(delivery_repo, sandbox, run_cli):
     repo = delivery_repo(files=1)
-    assert run_cli(["apply", repo.manifest], sandbox).exit_code == 0
+    assert run_cli(["apply", "--yes", repo.manifest], sandbox).exit_code == 0
     result = run_cli(["cancel", repo.manifest], sandbox)
     assert result.exit_code == 0, result.output
     assert _record(repo.manifest)["state"] == "CANCELLED"
@@ -81,7 +81,7 @@ def test_cancel(delivery_repo, sandbox, run_cli):
 
 def test_auto_confirm(delivery_repo, sandbox, run_cli):
     repo = delivery_repo(files=1, options={"auto_confirm": "true"})
-    result = run_cli(["apply", repo.manifest], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert result.exit_code == 0, result.output
     data = _record(repo.manifest)
     assert data["state"] == "CONFIRMED"
@@ -92,19 +92,19 @@ def test_auto_confirm(delivery_repo, sandbox, run_cli):
 def test_bad_files(delivery_repo, sandbox, run_cli):
     repo = delivery_repo(files=1, options={"auto_confirm": "true"})
     sandbox.faults.end_next_submission("BAD FILES")
-    result = run_cli(["apply", repo.manifest], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert result.exit_code == 1
     data = _record(repo.manifest)
     assert data["state"] == "BAD_FILES" and data["error"]
     assert sandbox.stats.confirms == 0
-    assert run_cli(["apply", repo.manifest], sandbox).exit_code == 0  # terminal: skipped
+    assert run_cli(["apply", "--yes", repo.manifest], sandbox).exit_code == 0  # terminal: skipped
     assert sandbox.stats.submission_posts == 1
 
 
 def test_fail(delivery_repo, sandbox, run_cli):
     repo = delivery_repo(files=1)
     sandbox.faults.end_next_submission("FAIL")
-    result = run_cli(["apply", repo.manifest], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert result.exit_code == 1
     assert _record(repo.manifest)["state"] == "FAILED"
 
@@ -112,7 +112,7 @@ def test_fail(delivery_repo, sandbox, run_cli):
 def test_trapped_error_page_fails_without_done(delivery_repo, sandbox, run_cli):
     repo = delivery_repo(files=1)
     sandbox.faults.trap_next_submission("something broke")
-    result = run_cli(["apply", repo.manifest], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert result.exit_code == 1
     data = _record(repo.manifest)
     assert data["state"] == "FAILED" and "something broke" in data["error"]
@@ -120,13 +120,13 @@ def test_trapped_error_page_fails_without_done(delivery_repo, sandbox, run_cli):
 
 def test_duplicate_refused_before_upload(delivery_repo, sandbox, run_cli, tmp_path):
     repo = delivery_repo(files=1, options={"auto_confirm": "true"})
-    assert run_cli(["apply", repo.manifest], sandbox).exit_code == 0
+    assert run_cli(["apply", "--yes", repo.manifest], sandbox).exit_code == 0
     uploads = sandbox.stats.uploads
     second = repo.add_manifest("manifests/jwst/miri/again.yaml", tag="a", reuse=True)
     # one file CRDS has, one it does not: neither posted again nor adoptable
     write_jwst_ref(repo.manifest.parent / "refs-a" / "jwst_miri_dark_0002.fits",
                    {"DESCRIP": "MIRI imager dark a2 from 2026 flight data"})
-    result = run_cli(["apply", second], sandbox)
+    result = run_cli(["apply", "--yes", second], sandbox)
     assert result.exit_code == 4
     assert "identical to" in result.output and "1 other file(s) of the delivery are new" \
         in result.output
@@ -137,7 +137,7 @@ def test_duplicate_refused_before_upload(delivery_repo, sandbox, run_cli, tmp_pa
 def test_large_file_goes_in_chunks(delivery_repo, sandbox, run_cli):
     repo = delivery_repo(files=1, shape=(800, 800))  # ~5.1 MB: three 2 MB chunks
     size = next(repo.manifest.parent.glob("refs-a/*.fits")).stat().st_size
-    result = run_cli(["apply", repo.manifest], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert result.exit_code == 0, result.output
     assert sandbox.stats.chunk_posts == -(-size // 2_000_000)
     assert _record(repo.manifest)["files"][0]["size"] == size
@@ -145,9 +145,9 @@ def test_large_file_goes_in_chunks(delivery_repo, sandbox, run_cli):
 
 def test_edited_after_delivery_is_reported(delivery_repo, sandbox, run_cli):
     repo = delivery_repo(files=1, options={"auto_confirm": "true"})
-    assert run_cli(["apply", repo.manifest], sandbox).exit_code == 0
+    assert run_cli(["apply", "--yes", repo.manifest], sandbox).exit_code == 0
     repo.manifest.write_text(repo.manifest.read_text().replace("SEVERE", "MODERATE"))
-    for command in (["validate"], ["plan"], ["apply"]):
+    for command in (["validate"], ["plan"], ["apply", "--yes"]):
         result = run_cli([*command, repo.manifest], sandbox)
         assert result.exit_code == 1
         assert "edited after its delivery ended in CONFIRMED" in result.output
@@ -160,7 +160,7 @@ def test_commit_outside_git_fails_clearly(tmp_path, sandbox, run_cli):
     manifest = make_delivery(tmp_path / "plain", "jwst", "miri", "DARK", ["*.fits"], git=False)
     write_jwst_ref(manifest.parent / "jwst_miri_dark_0001.fits")
     with pytest.raises(GitError, match="not inside a git repository"):
-        run_cli(["apply", manifest, "--commit"], sandbox)  # main() prints it, exit 1
+        run_cli(["apply", "--yes", manifest, "--commit"], sandbox)  # main() prints it, exit 1
     assert sandbox.stats.requests == 0
     assert not record_path(manifest).exists()
 
@@ -172,7 +172,7 @@ def test_changed_pinned_file_is_refused_before_the_server(delivery_repo, sandbox
     assert run_cli(["plan", repo.manifest, "--pin"], sandbox).exit_code == 0
     target = next(repo.manifest.parent.glob("refs-a/*.fits"))
     write_jwst_ref(target, {"DESCRIP": "changed after review"})
-    result = run_cli(["apply", repo.manifest], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert result.exit_code == 1
     assert "changed since it was pinned" in result.output and "refused" in result.output
     assert sandbox.stats.requests == 0

@@ -18,7 +18,7 @@ from tests.fixtures.repo import sandbox_env
 
 def _start_apply(manifest: Path, sb) -> subprocess.Popen:
     env = {**os.environ, **sandbox_env(sb)}
-    return subprocess.Popen([sys.executable, "-m", "crds_deliver", "apply", str(manifest)],
+    return subprocess.Popen([sys.executable, "-m", "crds_deliver", "apply", "--yes", str(manifest)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -45,7 +45,7 @@ def test_killed_after_submitted_resumes_from_the_channel(delivery_repo, sandbox_
     proc.wait()
     assert lock_path(repo.manifest).exists()  # left behind by the killed process
 
-    result = run_cli(["apply", repo.manifest], sb)
+    result = run_cli(["apply", "--yes", repo.manifest], sb)
     assert result.exit_code == 0, result.output
     assert "stale lock" in result.output
     data = yaml.safe_load(record_path(repo.manifest).read_text())
@@ -74,7 +74,7 @@ def test_killed_while_posting_waits_for_the_held_post_then_resumes(delivery_repo
 
     # No trace yet: the re-run watches (up to Timeouts.quiet) until the held post shows on
     # the channel, then follows it; it never posts again.
-    result = run_cli(["apply", repo.manifest], sb)
+    result = run_cli(["apply", "--yes", repo.manifest], sb)
     assert result.exit_code == 0, result.output
     assert "no trace of the submission on the server yet" in result.output
     assert yaml.safe_load(record_path(repo.manifest).read_text())["state"] == "READY"
@@ -88,7 +88,7 @@ def test_second_apply_of_the_same_manifest_fails_fast(delivery_repo, sandbox_fac
     repo = delivery_repo(files=1)
     proc = _start_apply(repo.manifest, sb)
     _wait_for_state(repo.manifest, "SUBMITTED", proc)
-    result = run_cli(["apply", repo.manifest], sb)
+    result = run_cli(["apply", "--yes", repo.manifest], sb)
     assert result.exit_code == 3
     assert "another apply is running" in result.output
     assert proc.wait(timeout=60) == 0
@@ -99,13 +99,13 @@ def test_second_apply_of_the_same_manifest_fails_fast(delivery_repo, sandbox_fac
 def test_results_id_known_but_page_unread_resumes_from_the_page(delivery_repo, sandbox,
                                                                 run_cli):
     repo = delivery_repo(files=1)
-    assert run_cli(["apply", repo.manifest], sandbox).exit_code == 0
+    assert run_cli(["apply", "--yes", repo.manifest], sandbox).exit_code == 0
     path = record_path(repo.manifest)
     data = yaml.safe_load(path.read_text())
     data["state"] = "SUBMITTED"  # as if the run died right after the done message
     data["transitions"] = data["transitions"][:-1]
     path.write_text(yaml.safe_dump(data, sort_keys=False))
-    result = run_cli(["apply", repo.manifest], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert result.exit_code == 0, result.output
     assert yaml.safe_load(path.read_text())["state"] == "READY"
     assert sandbox.stats.submission_posts == 1

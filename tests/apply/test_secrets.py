@@ -21,7 +21,7 @@ def _files_containing(root: Path, needle: str) -> list[Path]:
 def test_token_absent_from_output_records_and_repo(delivery_repo, sandbox_factory, run_cli):
     sb = sandbox_factory("jwst", token=TOKEN)
     repo = delivery_repo(files=1, options={"auto_confirm": "true"})
-    result = run_cli(["apply", repo.manifest, "-v", "--commit"], sb)
+    result = run_cli(["apply", "--yes", repo.manifest, "-v", "--commit"], sb)
     assert result.exit_code == 0, result.output
     assert "GET /login/ 200" in result.output  # -v shows requests...
     assert TOKEN not in result.output  # ...but never the token
@@ -33,7 +33,7 @@ def test_refused_login_names_no_token(delivery_repo, sandbox_factory, run_cli):
         sb = sandbox_factory("jwst", settings=SandboxSettings(login_failure_style=style))
         repo = delivery_repo(files=1)
         wrong = "badbadbadbadbadbadbadbadbadbad00"
-        result = run_cli(["apply", repo.manifest], sb, env={"MAST_API_TOKEN": wrong})
+        result = run_cli(["apply", "--yes", repo.manifest], sb, env={"MAST_API_TOKEN": wrong})
         assert result.exit_code == 4
         assert "login" in result.output.lower()
         assert wrong not in result.output

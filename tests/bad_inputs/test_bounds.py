@@ -90,8 +90,9 @@ def test_ignored_ini_file_is_named_in_the_missing_token_error(tmp_path, delivery
     ini = tmp_path / "crds.ini"
     ini.write_text("[authentication]\nMAST_API_TOKEN = 0123456789abcdef0123456789abcdef\n")
     ini.chmod(0o644)
-    result = run_cli(["apply", repo.manifest], env={"CRDS_INI_FILE": str(ini), "CI": "true",
-                                                    "CRDS_SERVER_URL": "http://127.0.0.1:9/"})
+    result = run_cli(["apply", "--yes", repo.manifest],
+                     env={"CRDS_INI_FILE": str(ini), "CI": "true",
+                          "CRDS_SERVER_URL": "http://127.0.0.1:9/"})
     ledger.output(result.output)
     assert result.exit_code != 0
     error = [line for line in result.output.splitlines() if "no MAST token found" in line]

@@ -96,7 +96,7 @@ def test_redirect_to_another_origin_is_not_followed(case, method, pattern, statu
                                                     run_cli, ledger):
     proxy.rewrites.append(_redirect(method, pattern, status, elsewhere.url))
     repo = delivery_repo(files=1, options={"auto_confirm": "true"})
-    result = run_cli(["apply", repo.manifest], sandbox, env={"CRDS_SERVER_URL": proxy.url})
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox, env={"CRDS_SERVER_URL": proxy.url})
     sent = b"".join(elsewhere.requests)
     leaks = sent.count(sandbox.token.encode()) + result.output.count(sandbox.token)
     ledger.leaks(leaks)
@@ -129,7 +129,7 @@ def test_redirect_within_the_server_is_still_followed(delivery_repo, sandbox, pr
 
     proxy.rewrites.append(same_origin)
     repo = delivery_repo(files=1)
-    result = run_cli(["apply", repo.manifest], sandbox, env={"CRDS_SERVER_URL": proxy.url})
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox, env={"CRDS_SERVER_URL": proxy.url})
     assert result.exit_code == 0, result.output
     ledger.posts(1, sandbox.stats.submission_posts)
     state = load_record(repo.manifest)["state"]

@@ -91,7 +91,7 @@ def test_bad_reply_before_the_post_fails_clearly_and_leaves_nothing(case, delive
     rewrite, words = EARLY[case]
     proxy.rewrites.append(rewrite)
     repo = delivery_repo(files=1)
-    result = run_cli(["apply", repo.manifest], sandbox, env=_env(proxy))
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox, env=_env(proxy))
     assert result.exit_code == 4, result.output
     assert words in result.output, result.output
     assert f"{repo.manifest}: error:" in result.output
@@ -107,7 +107,7 @@ def test_done_without_url_still_finds_the_results_page(delivery_repo, sandbox, p
                                                        ledger):
     proxy.rewrites.append(_done_without_url)
     repo = delivery_repo(files=1)
-    result = run_cli(["apply", repo.manifest], sandbox, env=_env(proxy))
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox, env=_env(proxy))
     assert result.exit_code == 0, result.output
     ledger.posts(1, sandbox.stats.submission_posts)
     data = record_data(repo.manifest)
@@ -122,14 +122,14 @@ def test_done_without_url_and_no_results_page_stays_resumable(delivery_repo, san
     proxy.rewrites.append(_on("GET", r"^/display_result/", 200, HTML,
                               b"<html><body><p>Please wait</p></body></html>"))
     repo = delivery_repo(files=1)
-    result = run_cli(["apply", repo.manifest], sandbox, env=_env(proxy))
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox, env=_env(proxy))
     assert result.exit_code == 5, result.output
     assert "Traceback" not in result.output
     data = record_data(repo.manifest)
     ledger.record_kept(data["state"] in ("SUBMITTING", "SUBMITTED"))
     assert data["state"] in ("SUBMITTING", "SUBMITTED")  # never READY: the page did not say
     proxy.rewrites.clear()
-    again = run_cli(["apply", repo.manifest], sandbox, env=_env(proxy))
+    again = run_cli(["apply", "--yes", repo.manifest], sandbox, env=_env(proxy))
     ledger.posts(1, sandbox.stats.submission_posts)
     assert sandbox.stats.submission_posts == 1
     assert again.exit_code in (0, 1)
@@ -140,7 +140,7 @@ def test_results_page_without_the_expected_elements_is_not_ready(delivery_repo, 
     proxy.rewrites.append(_on("GET", r"^/display_result/", 200, HTML,
                               b"<html><body><table><tr><td>?</td></tr></table></body></html>"))
     repo = delivery_repo(files=1)
-    result = run_cli(["apply", repo.manifest], sandbox, env=_env(proxy))
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox, env=_env(proxy))
     assert result.exit_code == 5, result.output
     assert "does not say whether the files passed" in result.output
     assert "Traceback" not in result.output
@@ -148,7 +148,7 @@ def test_results_page_without_the_expected_elements_is_not_ready(delivery_repo, 
     ledger.record_kept(data["state"] == "SUBMITTED")
     assert data["state"] == "SUBMITTED"
     proxy.rewrites.clear()  # the page is back: a re-run reads it, without posting again
-    again = run_cli(["apply", repo.manifest], sandbox, env=_env(proxy))
+    again = run_cli(["apply", "--yes", repo.manifest], sandbox, env=_env(proxy))
     assert again.exit_code == 0, again.output
     assert record_data(repo.manifest)["state"] == "READY"
     ledger.posts(1, sandbox.stats.submission_posts)
@@ -158,7 +158,7 @@ def test_results_page_without_the_expected_elements_is_not_ready(delivery_repo, 
 def test_confirmation_page_with_an_error_keeps_ready(delivery_repo, sandbox, proxy, run_cli,
                                                      ledger):
     repo = delivery_repo(files=1)
-    assert run_cli(["apply", repo.manifest], sandbox, env=_env(proxy)).exit_code == 0
+    assert run_cli(["apply", "--yes", repo.manifest], sandbox, env=_env(proxy)).exit_code == 0
     proxy.rewrites.append(_on("POST", r"^/submit_confirm", 200, HTML,
                               b"<html><div id='error_message'>ERROR: Database busy</div></html>"))
     result = run_cli(["confirm", repo.manifest], sandbox, env=_env(proxy))

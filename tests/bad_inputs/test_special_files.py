@@ -32,12 +32,16 @@ def _special(path, kind: str) -> None:
         path.symlink_to("/dev/zero")
 
 
-@pytest.mark.parametrize("command", ["validate", "plan", "apply"])
+COMMANDS = pytest.mark.parametrize("command", [["validate"], ["plan"], ["apply", "--yes"]],
+                                   ids=lambda words: words[0])
+
+
+@COMMANDS
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
 def test_manifest_that_is_not_a_regular_file(kind, command, delivery_repo, sandbox, ledger):
     repo = delivery_repo(files=1)
     _special(repo.manifest, kind)
-    done = _run(sandbox, command, repo.manifest)
+    done = _run(sandbox, *command, repo.manifest)
     output = done.stdout + done.stderr
     assert done.returncode != 0, output
     assert "Traceback" not in output
@@ -51,7 +55,7 @@ def test_manifest_that_is_not_a_regular_file(kind, command, delivery_repo, sandb
 def test_record_that_is_not_a_regular_file(kind, delivery_repo, sandbox, ledger):
     repo = delivery_repo(files=1)
     _special(record_path(repo.manifest), kind)
-    done = _run(sandbox, "apply", repo.manifest)
+    done = _run(sandbox, "apply", "--yes", repo.manifest)
     output = done.stdout + done.stderr
     assert done.returncode != 0, output
     assert "Traceback" not in output
@@ -69,15 +73,15 @@ FORGED = {
 
 
 @pytest.mark.parametrize("case", sorted(FORGED))
-@pytest.mark.parametrize("command", ["validate", "plan", "apply"])
+@COMMANDS
 def test_forged_record_is_a_located_error(case, command, delivery_repo, sandbox, run_cli,
                                           ledger):
     repo = delivery_repo(files=1)
-    assert run_cli(["apply", repo.manifest], sandbox).exit_code == 0
+    assert run_cli(["apply", "--yes", repo.manifest], sandbox).exit_code == 0
     data = yaml.safe_load(record_path(repo.manifest).read_text())
     record_path(repo.manifest).write_text(yaml.safe_dump(FORGED[case](data)))
     posts = sandbox.stats.submission_posts
-    result = run_cli([command, repo.manifest], sandbox)
+    result = run_cli([*command, repo.manifest], sandbox)
     assert result.exit_code != 0, result.output
     assert f"{record_path(repo.manifest)}: not a valid result record" in result.output
     assert "Traceback" not in result.output

@@ -21,7 +21,7 @@ def start_apply(manifest: Path, sb, *args: str, env: dict[str, str] | None = Non
                 output: Path | None = None) -> subprocess.Popen:
     """`python -m crds_deliver apply MANIFEST` as a separate process pointed at `sb`."""
     full = {**os.environ, **sandbox_env(sb), **(env or {})}
-    command = [sys.executable, "-m", "crds_deliver", "apply", str(manifest), *args]
+    command = [sys.executable, "-m", "crds_deliver", "apply", "--yes", str(manifest), *args]
     if output is None:
         return subprocess.Popen(command, env=full, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.STDOUT)

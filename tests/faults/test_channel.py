@@ -68,7 +68,7 @@ def test_post_lost_before_the_server_saw_it_is_delivered_afresh(delivery_repo, s
 
     # No trace on the channel nor of the files for CRDS_DELIVER_QUIET_SECONDS: the post never
     # left; the re-run says so and delivers afresh, once.
-    result = run_cli(["apply", repo.manifest], sandbox,
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox,
                      env={"CRDS_DELIVER_QUIET_SECONDS": "1"})
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output

@@ -62,7 +62,7 @@ def test_two_applies_without_wait_never_post_twice(delivery_repo, sandbox, tmp_p
             assert record_data(manifest)["state"] in ("SUBMITTED", "READY")
     # whatever the first round left, a plain re-run finishes it without posting again
     posted = sandbox.stats.submission_posts
-    done = subprocess.run([sys.executable, "-m", "crds_deliver", "apply",
+    done = subprocess.run([sys.executable, "-m", "crds_deliver", "apply", "--yes",
                            str(repo.root / "manifests")], env=_env(sandbox),
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -94,7 +94,7 @@ def test_overlapping_applies_never_mix_their_files(delivery_repo, sandbox, tmp_p
     # Either run may find the other holding a manifest's lock (exit 3), never fail (exit 1).
     assert set(codes) <= {0, 3}, output
     assert "FAILED" not in output
-    rerun = subprocess.run([sys.executable, "-m", "crds_deliver", "apply",
+    rerun = subprocess.run([sys.executable, "-m", "crds_deliver", "apply", "--yes",
                             str(repo.root / "manifests")], env=_env(sandbox),
                            capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
@@ -121,7 +121,7 @@ def test_stale_lock_of_a_killed_process_is_recovered(delivery_repo, sandbox, run
     dead.wait()
     lock_path(repo.manifest).write_text(json.dumps(
         {"pid": dead.pid, "host": socket.gethostname(), "time": "2026-11-28T00:00:00+00:00"}))
-    result = run_cli(["apply", repo.manifest], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert result.exit_code == 0, result.output
     assert f"recovered a stale lock {lock_path(repo.manifest)} left by process {dead.pid}" \
         in result.output
@@ -137,7 +137,7 @@ def test_empty_lock_of_a_process_killed_while_writing_it_is_recovered(delivery_r
     lock.write_text("")  # created with O_EXCL, killed before the pid was written
     old = time.time() - 60
     os.utime(lock, (old, old))
-    result = run_cli(["apply", repo.manifest], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert result.exit_code == 0, result.output
     assert "recovered a stale lock" in result.output and "empty or unreadable" in result.output
     ledger.posts(1, sandbox.stats.submission_posts)
@@ -148,7 +148,7 @@ def test_empty_lock_of_a_process_killed_while_writing_it_is_recovered(delivery_r
 def test_fresh_unreadable_lock_is_respected(delivery_repo, sandbox, run_cli, ledger):
     repo = delivery_repo(files=1)
     lock_path(repo.manifest).write_text("")  # being written this very moment
-    result = run_cli(["apply", repo.manifest], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert result.exit_code == 3
     assert "another apply is running (an unreadable lock file)" in result.output
     ledger.posts(0, sandbox.stats.submission_posts)
@@ -159,7 +159,7 @@ def test_lock_of_another_host_is_explained_not_taken(delivery_repo, sandbox, run
     repo = delivery_repo(files=1)
     lock_path(repo.manifest).write_text(json.dumps(
         {"pid": 1, "host": "ci-runner-elsewhere", "time": "2026-11-28T00:00:00+00:00"}))
-    result = run_cli(["apply", repo.manifest], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert result.exit_code == 3
     assert "another apply is running (process 1 on ci-runner-elsewhere" in result.output
     assert "remove the lock file by hand" in result.output

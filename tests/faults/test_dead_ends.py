@@ -29,7 +29,7 @@ def test_throwaway_sandbox_leaves_no_record(delivery_repo, run_cli, ledger):
 def test_forget_says_what_it_means_then_drops_the_record(delivery_repo, sandbox, run_cli,
                                                          ledger):
     repo = delivery_repo(files=1)
-    assert run_cli(["apply", repo.manifest], sandbox).exit_code == 0
+    assert run_cli(["apply", "--yes", repo.manifest], sandbox).exit_code == 0
     results_id = record_data(repo.manifest)["submission"]["results_id"]
     refused = subprocess.run([sys.executable, "-m", "crds_deliver", "forget",
                               str(repo.manifest)], env={**os.environ, "CI": "true"},
@@ -44,7 +44,7 @@ def test_forget_says_what_it_means_then_drops_the_record(delivery_repo, sandbox,
     ledger.record_kept(not record_path(repo.manifest).exists())
     assert not record_path(repo.manifest).exists()
     # the next apply finds the pending submission on the server and adopts it: no second post
-    again = run_cli(["apply", repo.manifest], sandbox)
+    again = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert again.exit_code == 0, again.output
     ledger.posts(1, sandbox.stats.submission_posts)
     assert sandbox.stats.submission_posts == 1
@@ -65,7 +65,7 @@ def test_ready_record_of_another_server_is_a_clear_error(delivery_repo, sandbox_
                                                          run_cli, ledger):
     first, second = sandbox_factory("jwst"), sandbox_factory("jwst")
     repo = delivery_repo(files=1)
-    assert run_cli(["apply", repo.manifest], first).exit_code == 0
+    assert run_cli(["apply", "--yes", repo.manifest], first).exit_code == 0
     env = {**sandbox_env(second), "MAST_API_TOKEN": second.token}
     result = run_cli(["confirm", repo.manifest], second, env=env)
     assert result.exit_code == 5, result.output

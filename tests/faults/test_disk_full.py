@@ -33,7 +33,7 @@ def _temp_files(folder) -> list[str]:
 def test_disk_full_at_the_first_write_posts_nothing_and_cleans_up(delivery_repo, sandbox,
                                                                   ledger):
     repo = delivery_repo(files=2)
-    done = _limited("apply", str(repo.manifest), sb=sandbox)
+    done = _limited("apply", "--yes", str(repo.manifest), sb=sandbox)
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
     assert "could not write the result record" in output
@@ -49,7 +49,7 @@ def test_disk_full_at_the_first_write_posts_nothing_and_cleans_up(delivery_repo,
 def test_disk_full_after_confirm_keeps_the_ready_record(delivery_repo, sandbox, run_cli,
                                                         ledger):
     repo = delivery_repo(files=1)
-    assert run_cli(["apply", repo.manifest], sandbox).exit_code == 0
+    assert run_cli(["apply", "--yes", repo.manifest], sandbox).exit_code == 0
     before = record_path(repo.manifest).read_bytes()
     done = _limited("confirm", str(repo.manifest), sb=sandbox)
     output = done.stdout + done.stderr
@@ -76,7 +76,7 @@ def test_disk_full_while_writing_the_lock_is_one_line_and_leaves_no_lock(deliver
     from crds_deliver.lock import lock_path
 
     repo = delivery_repo(files=1)
-    done = _limited("apply", str(repo.manifest), sb=sandbox, limit_bytes=8)
+    done = _limited("apply", "--yes", str(repo.manifest), sb=sandbox, limit_bytes=8)
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
     assert "Traceback" not in output
@@ -84,7 +84,7 @@ def test_disk_full_while_writing_the_lock_is_one_line_and_leaves_no_lock(deliver
     assert not lock_path(repo.manifest).exists()  # an empty lock would hold the next run up
     ledger.posts(0, sandbox.stats.submission_posts)
     assert sandbox.stats.requests == 0
-    again = run_cli(["apply", repo.manifest], sandbox)  # at once, not after a grace period
+    again = run_cli(["apply", "--yes", repo.manifest], sandbox)  # at once, not after a grace period
     assert again.exit_code == 0, again.output
     assert "stale lock" not in again.output
     state = record_data(repo.manifest)["state"]

@@ -24,9 +24,9 @@ def test_second_checkout_adopts_the_pending_submission(delivery_repo, sandbox, r
                                                        tmp_path, ledger):
     repo = delivery_repo(files=2)
     other = _clone(repo, tmp_path / "runner-two")  # checked out before the record existed
-    assert run_cli(["apply", repo.manifest], sandbox).exit_code == 0
+    assert run_cli(["apply", "--yes", repo.manifest], sandbox).exit_code == 0
     first = record_data(repo.manifest)
-    result = run_cli(["apply", other], sandbox)
+    result = run_cli(["apply", "--yes", other], sandbox)
     assert result.exit_code == 0, result.output
     assert "adopting it instead of posting again" in result.output
     ledger.posts(1, sandbox.stats.submission_posts)
@@ -45,8 +45,8 @@ def test_second_checkout_records_a_confirmed_delivery_as_confirmed(delivery_repo
                                                                    run_cli, tmp_path, ledger):
     repo = delivery_repo(files=1, options={"auto_confirm": "true"})
     other = _clone(repo, tmp_path / "runner-two")
-    assert run_cli(["apply", repo.manifest], sandbox).exit_code == 0
-    result = run_cli(["apply", other], sandbox)
+    assert run_cli(["apply", "--yes", repo.manifest], sandbox).exit_code == 0
+    result = run_cli(["apply", "--yes", other], sandbox)
     assert result.exit_code == 0, result.output
     ledger.posts(1, sandbox.stats.submission_posts)
     assert sandbox.stats.submission_posts == 1 and sandbox.stats.confirms == 1
@@ -59,9 +59,9 @@ def test_four_checkouts_at_once_deliver_once(delivery_repo, sandbox, tmp_path, l
     repo = delivery_repo(files=1)
     manifests = [_clone(repo, tmp_path / f"checkout-{i}") for i in range(4)]
     env = {**os.environ, **sandbox_env(sandbox), "CRDS_DELIVER_LOCK_DIR": str(tmp_path / "l")}
-    procs = [subprocess.Popen([sys.executable, "-m", "crds_deliver", "apply", str(m), "--wait"],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True) for m in manifests]
+    procs = [subprocess.Popen([sys.executable, "-m", "crds_deliver", "apply", "--yes", str(m),
+                               "--wait"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) for m in manifests]
     outputs = [p.communicate(timeout=300)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], "\n".join(outputs)
     assert not any("Traceback" in o for o in outputs)
@@ -80,7 +80,7 @@ def test_without_wait_a_busy_user_exits_3_naming_the_holder(delivery_repo, sandb
     repo = delivery_repo(files=1)
     web = SandboxWeb(sandbox)
     web.login("miri")  # the other machine's session holds miri
-    result = run_cli(["apply", repo.manifest], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert result.exit_code == 3, result.output
     assert "already holds the lock of instrument 'miri'" in result.output
     assert "Use --wait" in result.output
@@ -89,5 +89,5 @@ def test_without_wait_a_busy_user_exits_3_naming_the_holder(delivery_repo, sandb
     assert sandbox.stats.submission_posts == 0
     ledger.record_kept(load_record(repo.manifest) is None)
     web.get("/logout/")
-    again = run_cli(["apply", repo.manifest], sandbox)
+    again = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert again.exit_code == 0, again.output

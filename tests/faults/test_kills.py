@@ -49,7 +49,7 @@ def test_killed_at_each_step_converges_with_one_post(point, held, state, options
     assert kept, record_state(repo.manifest)
     time.sleep(1.6)  # the held request completes on the server side
 
-    result = run_cli(["apply", repo.manifest], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
     ledger.posts(1, sandbox.stats.submission_posts)
@@ -62,7 +62,7 @@ def test_killed_at_each_step_converges_with_one_post(point, held, state, options
     assert server_has_exactly(sandbox, local_files(repo.manifest))
     assert not lock_path(repo.manifest).exists()
     assert not any(p.name.endswith(".tmp") for p in record_path(repo.manifest).parent.iterdir())
-    again = run_cli(["apply", repo.manifest], sandbox)
+    again = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert again.exit_code == 0, again.output
     assert record_data(repo.manifest)["state"] == final
     assert sandbox.stats.submission_posts == 1

@@ -29,7 +29,7 @@ def test_connection_dropped_mid_chunk_resumes_without_a_corrupt_file(delivery_re
                                                                      run_cli, ledger):
     repo = delivery_repo(files=1, shape=(900, 900))  # ~6.5 MB: four chunks
     sandbox.faults.drop_connection(1, path_prefix="/upload/chunked/")
-    result = run_cli(["apply", repo.manifest], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert result.exit_code == 0, result.output
     ledger.posts(1, sandbox.stats.submission_posts)
     assert sandbox.stats.submission_posts == 1
@@ -43,7 +43,7 @@ def test_chunk_answered_after_it_was_kept_is_not_stored_twice(delivery_repo, san
                                                               ledger):
     repo = delivery_repo(files=1, shape=(900, 900))
     sandbox.faults.drop_connection(1, path_prefix="/upload/chunked/", after_processing=True)
-    result = run_cli(["apply", repo.manifest], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert result.exit_code == 0, result.output
     ledger.posts(1, sandbox.stats.submission_posts)
     assert server_has_exactly(sandbox, local_files(repo.manifest))
@@ -53,7 +53,7 @@ def test_chunk_answered_after_it_was_kept_is_not_stored_twice(delivery_repo, san
 def test_502_burst_on_reads_is_retried_with_backoff(delivery_repo, sandbox, run_cli, ledger):
     repo = delivery_repo(files=1)
     sandbox.faults.error_status(502, count=3, path_prefix="/json/")
-    result = run_cli(["apply", repo.manifest, "-v"], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest, "-v"], sandbox)
     assert result.exit_code == 0, result.output
     assert "(attempt 4)" in result.output
     ledger.posts(1, sandbox.stats.submission_posts)
@@ -66,7 +66,7 @@ def test_500_burst_longer_than_the_retries_fails_clearly_before_any_trace(delive
                                                                          ledger):
     repo = delivery_repo(files=1)
     sandbox.faults.error_status(502, count=20, path_prefix="/upload/list/")
-    result = run_cli(["apply", repo.manifest], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert result.exit_code == 4
     assert "upload/list: HTTP 502" in result.output
     assert "Traceback" not in result.output
@@ -132,12 +132,12 @@ def test_session_expired_between_steps_logs_in_again(delivery_repo, sandbox, led
 def test_instrument_lock_released_later_delivers_once(delivery_repo, sandbox, run_cli, ledger):
     repo = delivery_repo(files=1)
     sandbox.faults.hold_lock("miri", "another_user")
-    first = run_cli(["apply", repo.manifest], sandbox)
+    first = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert first.exit_code == 4
     assert "User 'another_user' has already locked instrument 'miri'" in first.output
     assert not record_path(repo.manifest).exists()
     sandbox.faults.release_lock("miri")
-    second = run_cli(["apply", repo.manifest], sandbox)
+    second = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert second.exit_code == 0, second.output
     ledger.posts(1, sandbox.stats.submission_posts)
     assert sandbox.stats.submission_posts == 1

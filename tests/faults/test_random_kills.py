@@ -47,7 +47,7 @@ def _apply_process(manifest: str, env: dict[str, str]) -> None:
     os.dup2(sink, 2)
     from crds_deliver.cli import main
 
-    sys.argv = ["crds-deliver", "apply", manifest]
+    sys.argv = ["crds-deliver", "apply", "--yes", manifest]
     main()
 
 
@@ -73,7 +73,7 @@ def _rerun_until_done(manifest, sb, run_cli, env, ledger, attempts: int = 5):
             return data, outputs
         if _attempt == attempts:
             break
-        result = run_cli(["apply", manifest], sb, env=env)
+        result = run_cli(["apply", "--yes", manifest], sb, env=env)
         ledger.output(result.output)
         assert "Traceback" not in result.output, result.output
         outputs.append(result.output)

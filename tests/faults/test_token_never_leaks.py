@@ -52,7 +52,7 @@ def test_no_command_ever_shows_or_writes_the_token(delivery_repo, sandbox_factor
         "plan": ["plan", "manifests"],
         "plan-json": ["plan", "-f", "json", "--codequality", str(tmp_path / "cq.json"),
                       "manifests"],
-        "apply-v": ["apply", "-v", "--commit", "manifests"],
+        "apply-v": ["apply", "--yes", "-v", "--commit", "manifests"],
         "confirm-v": ["confirm", "-v", "--commit", str(repo.manifest)],
         "cancel-v": ["cancel", "-v", str(other)],
         "history": ["history", "manifests"],
@@ -61,7 +61,7 @@ def test_no_command_ever_shows_or_writes_the_token(delivery_repo, sandbox_factor
         "form": ["form", "-f", "json"],
         "new": ["new", str(root / "manifests/jwst/miri/next.yaml"), "-i", "miri",
                 "--no-interactive"],
-        "apply-again-v": ["apply", "-v", "manifests"],
+        "apply-again-v": ["apply", "--yes", "-v", "manifests"],
     }
     for name, args in runs.items():
         outputs[name] = _run(args, env, root)
@@ -72,11 +72,11 @@ def test_no_command_ever_shows_or_writes_the_token(delivery_repo, sandbox_factor
     # failures whose text comes from the server: a refused login, 500s, a wrong token file
     sb.faults.error_status(500, count=10, path_prefix="/login/")
     third = repo.add_manifest("manifests/jwst/miri/failing.yaml", files=1, tag="f")
-    outputs["apply-500-v"] = _run(["apply", "-v", str(third)], env, root)
+    outputs["apply-500-v"] = _run(["apply", "--yes", "-v", str(third)], env, root)
     sb.faults.clear()
     token_file = tmp_path / "token.txt"
     token_file.write_text(TOKEN[::-1] + "\n")
-    outputs["apply-wrong-token"] = _run(["apply", "-v", "--token-file", str(token_file),
+    outputs["apply-wrong-token"] = _run(["apply", "--yes", "-v", "--token-file", str(token_file),
                                          str(third)], {**env, "MAST_API_TOKEN": ""}, root)
     leaks = [name for name, text in outputs.items() if TOKEN in text or TOKEN[::-1] in text]
     files = _files_containing(tmp_path, TOKEN) + _files_containing(tmp_path, TOKEN[::-1])

@@ -32,7 +32,7 @@ from tests.fixtures.sandbox import SandboxWeb
 
 
 def _apply_process(manifest, sb, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "crds_deliver", "apply", str(manifest),
+    return subprocess.Popen([sys.executable, "-m", "crds_deliver", "apply", "--yes", str(manifest),
                              *args], env={**os.environ, **sandbox_env(sb)},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -49,7 +49,7 @@ def test_killed_right_after_done_finishes_on_the_next_run(delivery_repo, sandbox
     proc.stdout.close()
     assert record_state(repo.manifest) == "SUBMITTED"
     assert record_data(repo.manifest)["submission"]["results_id"] is None
-    result = run_cli(["apply", repo.manifest], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert result.exit_code == 0, result.output
     assert "quiet" not in result.output
     data = record_data(repo.manifest)
@@ -79,7 +79,7 @@ def test_server_already_confirmed_is_recorded_confirmed(delivery_repo, sandbox, 
         "results_id": results_id, "button": "confirm",
         "csrfmiddlewaretoken": web.csrf(f"/display_result/{results_id}/")}, timeout=60)
     assert answer.status_code == 200
-    result = run_cli(["apply", repo.manifest], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert result.exit_code == 0, result.output
     data = record_data(repo.manifest)
     ledger.record_kept(data["state"] == "CONFIRMED")
@@ -126,7 +126,7 @@ def test_record_copied_from_another_manifest_is_refused(button, delivery_repo, s
                                                         ledger):
     repo = delivery_repo(files=1)
     other = repo.add_manifest("manifests/jwst/miri/other.yaml", files=1, tag="b")
-    assert run_cli(["apply", repo.manifest], sandbox).exit_code == 0
+    assert run_cli(["apply", "--yes", repo.manifest], sandbox).exit_code == 0
     _copy_record(repo.manifest, other)  # B's files and digest, A's submission
     result = run_cli([button, other], sandbox)
     assert result.exit_code == 5, result.output
@@ -145,9 +145,9 @@ def test_ctrl_c_during_the_submission_leaves_a_resumable_record(delivery_repo, s
     # The server works on the post for a while (as a real one certifies for minutes): the
     # interrupt comes after the post reached it and before its answer.
     sandbox.settings.processing_delay = 5.0
-    proc = subprocess.Popen([sys.executable, "-m", "crds_deliver", "apply", str(repo.manifest)],
-                            env={**os.environ, **sandbox_env(sandbox)}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True,
+    proc = subprocess.Popen([sys.executable, "-m", "crds_deliver", "apply", "--yes",
+                             str(repo.manifest)], env={**os.environ, **sandbox_env(sandbox)},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             # xdist workers ignore SIGINT, and children inherit that
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     wait_until(lambda: record_state(repo.manifest) == "SUBMITTING"
@@ -160,7 +160,7 @@ def test_ctrl_c_during_the_submission_leaves_a_resumable_record(delivery_repo, s
     lines = [line for line in output.splitlines() if "interrupted" in line]
     assert len(lines) == 1 and "run `crds-deliver apply" in lines[0], output
     assert not lock_path(repo.manifest).exists()
-    result = run_cli(["apply", repo.manifest], sandbox)
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox)
     assert result.exit_code == 0, result.output
     data = record_data(repo.manifest)
     ledger.record_kept(data["state"] == "READY")

@@ -23,7 +23,7 @@ def test_plan_predicts_what_the_sandbox_does(tmp_path: Path, sandbox_factory, ru
     write_hst_ref(first_repo / "refs" / "a1b2c3d0i_bia.fits")
     first = make_delivery(first_repo, "hst", "wfc3", "BIAS", ["refs/*.fits"],
                           options={"auto_confirm": "true"})
-    done = run_cli(["apply", first], sb)
+    done = run_cli(["apply", "--yes", first], sb)
     assert done.exit_code == 0, done.output
     delivered = sb.catalog.edit_context
     assert delivered == "hst_0002.pmap"
@@ -46,7 +46,7 @@ def test_plan_predicts_what_the_sandbox_does(tmp_path: Path, sandbox_factory, ru
     assert predicted["a1b2c3d3i_bia.fits"]["replaces"] is None
     assert {r["context"] for r in predicted.values()} == {delivered}
 
-    applied = run_cli(["apply", manifest], sb)
+    applied = run_cli(["apply", "--yes", manifest], sb)
     assert applied.exit_code == 0, applied.output
     record = yaml.safe_load((repo / "delivery.result.yaml").read_text())
     page = requests.get(f"{sb.url}display_result/{record['submission']['results_id']}",
