@@ -81,6 +81,7 @@ def _rerun_until_done(manifest, sb, run_cli, env, ledger, attempts: int = 5):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # ten deliveries with re-runs; minutes on a loaded two-core machine
 @pytest.mark.parametrize("chunk", range(CHUNKS))
 def test_random_sigkill_then_rerun_converges_with_one_post(chunk, delivery_repo, sandbox,
                                                            run_cli, tmp_path, ledger):
