@@ -301,13 +301,16 @@ def submission(ctx: _Context) -> Response:
     state, request = ctx.state, ctx.request
     kind, redcat = SUBMISSION_URLS[request.path]
     title = "ReDCaT submission" if redcat else "Batch submit references"
+    if request.method == "POST":
+        # A post counts once its form has arrived whole: reading a cut-off one (a client
+        # killed between sending the headers and the body) raises ClientDisconnected, a 400
+        # (server._Body), as CRDS's own server refuses it before any view runs.
+        _ = request.form
+        state.stats.incr("submission_posts")
     if ctx.session is None:
-        if request.method == "POST":
-            state.stats.incr("submission_posts")
         return _login_required(ctx)
     if request.method == "GET":
         return ctx.with_csrf(_html(pages.form_page(title, request.path, ctx.csrf)))
-    state.stats.incr("submission_posts")
     if not ctx.csrf_valid():
         return _forbidden()
     session = ctx.session

@@ -25,6 +25,7 @@ from typing import Protocol
 
 from cheroot import server as http
 from cheroot import wsgi
+from werkzeug.exceptions import ClientDisconnected
 
 from crds_deliver.errors import CrdsDeliverError
 from crds_deliver.projects import PROJECTS
@@ -67,7 +68,12 @@ STOP_WAIT = 2.0  # seconds stop() waits for requests in progress
 class _Body(http.KnownLengthRFile):
     """A request body of known length that can also be read with `readinto`: the upload
     reader (multipart.py) then receives a chunk straight into its own buffer, where
-    cheroot's `read` would make and join new bytes objects for every piece off the socket."""
+    cheroot's `read` would make and join new bytes objects for every piece off the socket.
+
+    A body that ends before its Content-Length raises ClientDisconnected (400) instead of
+    reading as a short one: cheroot would hand the application the cut-off part, so a client
+    killed between sending a form's headers and its body would post an empty form. The
+    servers CRDS runs on refuse such a request before any view sees it."""
 
     def readinto(self, buffer: memoryview) -> int:
         """Reads what one system call brings (at least one byte before the end): the
@@ -76,9 +82,31 @@ class _Body(http.KnownLengthRFile):
         if size <= 0:
             return 0
         count = self.rfile.readinto1(buffer[:size]) or 0
+        self._check_arrived(count > 0)
         self.rfile.bytes_read += count  # cheroot's statistics count what `read` returns
         self.remaining -= count
         return count
+
+    def read(self, size: int | None = None) -> bytes:
+        """Blocks until `size` bytes (or the rest of the body) came: fewer means the end."""
+        wanted = self.remaining if size is None or size < 0 else min(size, self.remaining)
+        data = super().read(wanted)
+        self._check_arrived(len(data) == wanted)
+        return data
+
+    def readline(self, size: int | None = None) -> bytes:
+        """A line ends at a newline, at `size`, or at the end of the body; not before."""
+        wanted = self.remaining if size is None or size < 0 else min(size, self.remaining)
+        data = super().readline(wanted)
+        self._check_arrived(len(data) == wanted or data.endswith(b"\n"))
+        return data
+
+    def _check_arrived(self, arrived: bool) -> None:
+        """The socket ended while the body still owed bytes: the client has hung up. The
+        body then reads as ended, so cheroot's draining of it after the answer stops."""
+        if not arrived:
+            self.remaining = 0
+            raise ClientDisconnected("the client hung up before sending the whole request body")
 
 
 class _Gateway(wsgi.Gateway_10):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.fixtures.sandbox import SandboxWeb
+from tests.fixtures.sandbox import REDCAT_FORM, SandboxWeb
 
 REDCAT = "/submission_form/redcat_submit/"
 BATCH = "/batch_submit_references/"
@@ -366,3 +368,31 @@ def test_certify_only_changes_nothing(sandbox, web: SandboxWeb, jwst_ref) -> Non
     assert "nothing to confirm" in _error(_finish(web, results_id, "cancel"))
     web.get("/upload/delete/bad.fits")
     assert _status(web.post_form("/certify/", {})) == "CERTIFIED"
+
+
+def _post_cut_after_headers(web: SandboxWeb, path: str, fields: dict) -> None:
+    """Send a submission post's headers and part of its form, then hang up: a client killed
+    between its two writes (urllib3 sends the headers, then the body)."""
+    body = urlencode(fields).encode()
+    parts = urlsplit(web.base)
+    cookies = "; ".join(f"{k}={v}" for k, v in web.http.cookies.items())
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as conn:
+        conn.sendall(f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                     f"Cookie: {cookies}\r\nReferer: {web.base}/\r\n"
+                     "Content-Type: application/x-www-form-urlencoded\r\n"
+                     f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:len(body) // 2])
+        conn.shutdown(socket.SHUT_WR)
+        conn.recv(65536)  # the server's answer, or nothing once it hangs up
+
+
+def test_post_cut_off_mid_form_is_no_submission(sandbox, ready_web: SandboxWeb) -> None:
+    """A form that never fully arrived is not a post: nothing is certified or staged, the
+    ingest area stays, and the complete post that follows is the delivery's one submission."""
+    fields = dict(REDCAT_FORM, instrument="miri",
+                  csrfmiddlewaretoken=ready_web.csrf(REDCAT))
+    _post_cut_after_headers(ready_web, REDCAT, fields)
+    assert sandbox.stats.submission_posts == 0
+    assert ready_web.messages(ready_web.key) == []
+    response = ready_web.submit()
+    assert _status(response) == "READY"
+    assert sandbox.stats.submission_posts == 1
