@@ -131,7 +131,7 @@ def _certify_one(item: ResolvedFile, project: str, on_progress: Progress | None)
         return PlannedFile(item.relative, None, None, None, None, None,
                            [Finding(Severity.ERROR, str(item.path),
                                     f"cannot read: {exc.strerror or exc}")])
-    result = preflight.finish()
+    result = preflight.finish(digest.sha256)
     return PlannedFile(item.relative, digest.size, digest.sha1, digest.sha256,
                        result.instrument, result.reftype, result.findings, result)
 

@@ -201,16 +201,19 @@ def _rmap_update(certifier: _Certifier, path: Path, name: str) -> list[Finding]:
     return []
 
 
-def deep_findings(path: Path, name: str, project: str) -> list[Finding]:
+def deep_findings(path: Path, name: str, project: str,
+                  sha256: str | None = None) -> list[Finding]:
     """Findings of crds's own certifier for one structurally valid reference file (once per
-    process for the same bytes and name: memo.py).
+    process for the same bytes and name: memo.py; `sha256` names the bytes when the caller
+    hashed them already).
 
     A crash inside crds or a datamodel package becomes an error finding for this file only.
     """
     module = _import_crds(project)
     if module is None:
         return [error(name, "crds could not be imported: deep checks did not run")]
-    return remembered(path, name, project, lambda: _certified(module, path, name, project))
+    return remembered(path, name, project, lambda: _certified(module, path, name, project),
+                      sha256)
 
 
 def _certified(module: ModuleType, path: Path, name: str, project: str) -> list[Finding]:

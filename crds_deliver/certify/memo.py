@@ -4,8 +4,9 @@
 sandbox as the server does, on a copy of the same bytes. crds's certifier is by far the
 dearest part of both (about 40 ms for a 1 MB HST file), and its verdict depends only on the
 bytes, the file's name (crds reads the instrument and type from HST names) and the project,
-so the second run takes the first one's findings. Files above MAX_BYTES are not remembered:
-hashing them to recognise them again would cost a read of their own.
+so the second run takes the first one's findings. Callers that hashed the file while reading
+it (plan, the sandbox) pass its sha256; without one, files above MAX_BYTES are not
+remembered, as hashing them to recognise them again would cost a read of their own.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ _verdicts: OrderedDict[tuple[str, str, str], list[Finding]] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _key(path: Path, project: str) -> tuple[str, str, str] | None:
+def _key(path: Path, project: str, sha256: str | None) -> tuple[str, str, str] | None:
+    if sha256 is not None:
+        return project, path.name, sha256
     try:
         if path.stat().st_size > MAX_BYTES:
             return None
@@ -36,11 +39,12 @@ def _key(path: Path, project: str) -> tuple[str, str, str] | None:
         return None
 
 
-def remembered(path: Path, name: str, project: str,
-               certify: Callable[[], list[Finding]]) -> list[Finding]:
+def remembered(path: Path, name: str, project: str, certify: Callable[[], list[Finding]],
+               sha256: str | None = None) -> list[Finding]:
     """`certify()`'s findings for this file, or those of an earlier run on the same bytes
-    under the same name, re-addressed to `name` and `path`."""
-    key = _key(path, project)
+    under the same name, re-addressed to `name` and `path`. `sha256`: the file's digest when
+    the caller has it (else the file is read and hashed here)."""
+    key = _key(path, project, sha256)
     if key is not None:
         with _lock:
             found = _verdicts.get(key)

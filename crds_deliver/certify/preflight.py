@@ -8,6 +8,7 @@ not hash the file (the sandbox server).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -69,13 +70,14 @@ class Preflight:
     def consumers(self) -> list[Consumer]:
         return [self.sums.update] if self.sums else []
 
-    def finish(self) -> CertifyResult:
-        """Everything after the read: the file's identity and all findings."""
+    def finish(self, sha256: str | None = None) -> CertifyResult:
+        """Everything after the read: the file's identity and all findings. `sha256`: the
+        digest the read computed, which spares crds's verdict memo (memo.py) a read."""
         header, findings = self._header()
         self.findings += findings
         identity = identify_header(self.path.name, header, self.project, self.name)
         self.findings += identity.findings
-        deep = self._deep(header, identity)
+        deep = self._deep(header, identity, sha256)
         if header is not None:
             own = _KEYWORD_RULES[self.project](self.name, header, identity.reftype)
             self.findings += _not_covered(own, deep)
@@ -108,7 +110,8 @@ class Preflight:
         return None, [warning(self.name, "preflight does not check this kind of file (only its "
                                          "name); the server certifies it")]
 
-    def _deep(self, header: Header | None, identity: Identity) -> list[Finding] | None:
+    def _deep(self, header: Header | None, identity: Identity,
+              sha256: str | None) -> list[Finding] | None:
         """crds's own certifier's findings; None when it did not run (see extras.py)."""
         if self.kind not in ("fits", "asdf") or header is None:
             return None
@@ -120,7 +123,7 @@ class Preflight:
             self.findings.append(info(self.name, "deep rule checks not run: fix the errors "
                                                  "above first"))
             return None
-        return deep_findings(self.path, self.name, self.project)
+        return deep_findings(self.path, self.name, self.project, sha256)
 
 
 def _not_covered(own: list[Finding], deep: list[Finding] | None) -> list[Finding]:
@@ -153,14 +156,18 @@ def _located(deep: list[Finding] | None, header: Header | None) -> list[Finding]
 
 
 def certify_file(path: Path, project: str) -> CertifyResult:
-    """Certify one reference file for `project` (hst, jwst, roman) without a manifest."""
+    """Certify one reference file for `project` (hst, jwst, roman) without a manifest. The
+    one read feeds the FITS sums and a sha256, which names the bytes for crds's verdict memo."""
     preflight = Preflight(path, project)
-    if preflight.consumers:
-        try:
-            stream(path, preflight.consumers)
-        except OSError as exc:
-            preflight.findings.append(error(preflight.name, f"cannot read: {exc}"))
-    return preflight.finish()
+    if preflight.kind == "unreadable":
+        return preflight.finish()
+    sha256 = hashlib.sha256()
+    try:
+        stream(path, [*preflight.consumers, lambda part, _offset: sha256.update(part)])
+    except OSError as exc:
+        preflight.findings.append(error(preflight.name, f"cannot read: {exc}"))
+        return preflight.finish()
+    return preflight.finish(sha256.hexdigest())
 
 
 def identify(path: Path, project: str) -> tuple[str | None, str | None]:

@@ -42,3 +42,17 @@ def test_other_bytes_name_or_project_are_certified_again(tmp_path: Path) -> None
     for path, project in ((changed, "hst"), (renamed, "hst"), (one, "jwst")):
         remembered(path, path.name, project, _certifier(path, calls))
     assert calls == [one, changed, renamed, one]
+
+
+def test_a_digest_from_the_caller_names_the_bytes_without_a_read(tmp_path: Path) -> None:
+    """plan and the sandbox hash each file while reading it: the memo takes that sha256, so
+    even a file too large for the memo to hash itself is certified once (a file that does
+    not exist shows no read is made)."""
+    gone = tmp_path / "client" / "a1b2c3d4i_bia.fits"
+    copy = tmp_path / "staging" / "a1b2c3d4i_bia.fits"
+    calls: list[Path] = []
+    remembered(gone, gone.name, "hst", _certifier(gone, calls), sha256="ab" * 32)
+    again = remembered(copy, copy.name, "hst", _certifier(copy, calls), sha256="ab" * 32)
+    remembered(copy, copy.name, "hst", _certifier(copy, calls), sha256="cd" * 32)
+    assert calls == [gone, copy]  # the other digest's bytes are certified again
+    assert again == [error(copy.name, f"In {copy}: bad value", keyword="DETECTOR")]
