@@ -25,3 +25,17 @@ def hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test starts without the host's CI and CRDS settings (subprocesses inherit it)."""
     for name in HOST_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+
+
+def _start_rank(item: pytest.Item) -> int:
+    """0 for the minutes-long tests (slow), 1 for the crds programs' (compat), 2 otherwise."""
+    if item.get_closest_marker("slow"):
+        return 0
+    return 1 if item.get_closest_marker("compat") else 2
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first (a stable sort keeps each group's order): pytest-xdist hands
+    out tests in collection order, and a minutes-long test started last would run alone on
+    one core while the other workers sit idle."""
+    items.sort(key=_start_rank)

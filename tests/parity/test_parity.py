@@ -28,7 +28,7 @@ from tests.parity.corpus import CASES, Case, write_corpus  # noqa: E402
 from tests.parity.crds_context import write_context  # noqa: E402
 from tests.parity.crds_run import environment  # noqa: E402
 
-pytestmark = [pytest.mark.compat, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.compat, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 # Stricter than crds on purpose (docs/certification.md says why). The checksum case is a false
 # alarm only where fitsverify is not installed: the server runs it and rejects the file.
