@@ -29,7 +29,8 @@ def test_apply_quiet_prints_the_outcome_and_the_ready_hint_only(delivery_repo, s
     loud_repo = delivery_repo(files=1, tag="b")
     loud = run_cli(["apply", loud_repo.manifest, "--yes"], sandbox)
     assert loud.exit_code == 0, loud.output
-    assert any(line.startswith(("-- ", ">> ")) for line in _lines(loud.stdout))
+    assert any(line.startswith(("-- ", ">> ")) for line in _lines(loud.stderr))
+    assert not any(line.startswith(("-- ", ">> ")) for line in _lines(loud.stdout))
 
     quiet = run_cli(["apply", repo.manifest, "--yes", "--commit", "-q"], sandbox)
     assert quiet.exit_code == 0, quiet.output

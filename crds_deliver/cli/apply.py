@@ -52,8 +52,9 @@ def delivery_targets(paths: list[Path], commit: bool) -> tuple[list[Path], bool]
 
 def make_callbacks(verbose: bool, interactive: bool, quiet: bool = False) -> Callbacks:
     """Steps as plain lines, server messages prefixed `>> `, -v request lines, and a progress
-    bar for uploads when on a terminal; nothing of these with --quiet (the outcome lines and
-    errors are printed by the commands themselves)."""
+    bar for uploads when on a terminal, all on stderr: stdout carries only each manifest's
+    outcome and the commands that finish it, for scripts to read. Nothing of these with
+    --quiet (the outcome lines and errors are printed by the commands themselves)."""
     from crds_deliver.apply import Callbacks
 
     if quiet:
@@ -61,7 +62,7 @@ def make_callbacks(verbose: bool, interactive: bool, quiet: bool = False) -> Cal
 
     def message(item: Message) -> None:
         for line in (item.text or item.type).splitlines() or [""]:
-            typer.echo(f">> {line}")
+            typer.echo(f">> {line}", err=True)
 
     def request(event: RequestEvent) -> None:
         status = event.status if event.status is not None else event.error
@@ -69,7 +70,7 @@ def make_callbacks(verbose: bool, interactive: bool, quiet: bool = False) -> Cal
         typer.echo(f"   {event.method} {event.path} {status} {event.seconds:.3f}s{retry}",
                    err=True)
 
-    return Callbacks(step=lambda text: typer.echo(f"-- {text}"), message=message,
+    return Callbacks(step=lambda text: typer.echo(f"-- {text}", err=True), message=message,
                      upload=_upload_reporter(_progress_bar() if interactive else
                                              progress_lines("uploading", _to_stderr)),
                      request=request if verbose else None)
@@ -93,7 +94,7 @@ def _upload_reporter(bar: Callable[[str, int, int], None] | None
         if sent >= total and name in started:
             seconds = max(time.perf_counter() - started.pop(name), 1e-9)
             typer.echo(f"-- uploaded {name}: {total} bytes in {seconds:.2f} s "
-                       f"({total / seconds / 1e6:.1f} MB/s)")
+                       f"({total / seconds / 1e6:.1f} MB/s)", err=True)
 
     return update
 
