@@ -37,5 +37,6 @@ def _start_rank(item: pytest.Item) -> int:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The longest tests first (a stable sort keeps each group's order): pytest-xdist hands
     out tests in collection order, and a minutes-long test started last would run alone on
-    one core while the other workers sit idle."""
+    one core while the other workers sit idle; the short ones at the end then fill the
+    workers' queues evenly (pyproject.toml's --dist=worksteal moves them between workers)."""
     items.sort(key=_start_rank)
