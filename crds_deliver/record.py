@@ -33,6 +33,12 @@ from crds_deliver.bounded import NotReadable, read_bounded
 from crds_deliver.errors import CrdsDeliverError
 from crds_deliver.problems import Problem, Severity
 
+# libyaml's C parser and emitter where PyYAML has them, with the safe constructors and
+# representers: the same text and values as safe_load/safe_dump (a test compares), at a fifth
+# of the time; apply rewrites a 200-file record every second while the server reports.
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 RECORD_FORMAT = "crds-deliver-result/1"
 # Records hold every progress message of a delivery; a few MB is far more than any needs.
 MAX_RECORD_BYTES = 8_000_000
@@ -86,8 +92,8 @@ def load_record(manifest_path: Path) -> dict[str, Any] | None:
     if not os.path.lexists(path):
         return None
     try:
-        data = yaml.safe_load(read_bounded(path, MAX_RECORD_BYTES, "result record")
-                              .decode("utf-8"))
+        data = yaml.load(read_bounded(path, MAX_RECORD_BYTES, "result record").decode("utf-8"),
+                         Loader=LOADER)
     except NotReadable as exc:
         raise RecordError(str(exc)) from None
     except (OSError, ValueError, yaml.YAMLError, RecursionError) as exc:
@@ -215,7 +221,8 @@ class Record:
         """Write the record; a failed write (disk full, quota, permissions) leaves the previous
         record as it was and raises RecordError, so the CLI reports it instead of a traceback."""
         self.data["updated"] = now()
-        text = yaml.safe_dump(self.data, sort_keys=False, allow_unicode=True, width=100)
+        text = yaml.dump(self.data, Dumper=DUMPER, sort_keys=False, allow_unicode=True,
+                         width=100)
         try:
             write_atomically(self.path, text)
         except OSError as exc:

@@ -148,3 +148,33 @@ def test_lock_of_another_host_is_not_taken(tmp_path):
     with pytest.raises(LockedError, match="elsewhere"):
         DeliveryLock(path).acquire()
     assert time.monotonic() - start < 5
+
+
+def test_records_are_written_and_read_as_the_pure_python_yaml_would(tmp_path) -> None:
+    """Records go through libyaml's C emitter and parser (when PyYAML has them) for speed:
+    the text must be what safe_dump writes, and reading it back gives what safe_load gives,
+    for the awkward values a record holds (long lines, quotes, colons, accents, newlines,
+    numbers in strings, empty and null values)."""
+    import yaml
+
+    from crds_deliver.record import DUMPER, LOADER
+
+    if DUMPER is yaml.SafeDumper:
+        pytest.skip("this PyYAML has no libyaml")
+    manifest = tmp_path / "delivery.yaml"
+    manifest.write_text("x: 1\n")
+    record = Record(manifest, {
+        "format": "crds-deliver-result/1", "state": "READY", "count": 3, "none": None,
+        "files": [{"path": "refs/a b.fits", "sha1": "0123", "size": 10**12, "status": ""}],
+        "messages": [{"id": i, "type": "log_message", "text": text} for i, text in enumerate([
+            "Processing ReDCaT submission of 2 file(s) by 'jdoe' relative to 'jwst_1.pmap'.",
+            "ERROR: instrument='MIRI' type='DARK' data='x.fits' ::  Value 'FOO' : not in "
+            + "['A', 'B'] " * 20, "Renamed 'a.fits' --> 'jwst_miri_dark_0001.fits'",
+            "Jérôme's flat: 5% noisier\nsecond line\twith a tab", "yes", "1e3", "- dash",
+            "key: value", "# not a comment", "", "   padded   "])],
+    })
+    record.save()
+    text = record.path.read_text(encoding="utf-8")
+    pure = yaml.safe_dump(record.data, sort_keys=False, allow_unicode=True, width=100)
+    assert text == pure
+    assert yaml.load(text, Loader=LOADER) == yaml.safe_load(text) == record.data
