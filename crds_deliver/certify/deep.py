@@ -28,7 +28,6 @@ from types import ModuleType
 from typing import Protocol
 
 from crds_deliver.certify.findings import Finding, error, warning
-from crds_deliver.certify.memo import remembered
 from crds_deliver.certify.offline_rmap import rmap_text
 from crds_deliver.certify.structure import WARNINGS_LOCK
 
@@ -201,19 +200,16 @@ def _rmap_update(certifier: _Certifier, path: Path, name: str) -> list[Finding]:
     return []
 
 
-def deep_findings(path: Path, name: str, project: str,
-                  sha256: str | None = None) -> list[Finding]:
-    """Findings of crds's own certifier for one structurally valid reference file (once per
-    process for the same bytes and name: memo.py; `sha256` names the bytes when the caller
-    hashed them already).
+def deep_findings(path: Path, name: str, project: str) -> list[Finding]:
+    """Findings of crds's own certifier for one structurally valid reference file (callers
+    remember whole verdicts per bytes and name: memo.py).
 
     A crash inside crds or a datamodel package becomes an error finding for this file only.
     """
     module = _import_crds(project)
     if module is None:
         return [error(name, "crds could not be imported: deep checks did not run")]
-    return remembered(path, name, project, lambda: _certified(module, path, name, project),
-                      sha256)
+    return _certified(module, path, name, project)
 
 
 def _certified(module: ModuleType, path: Path, name: str, project: str) -> list[Finding]:

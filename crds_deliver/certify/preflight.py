@@ -21,6 +21,7 @@ from crds_deliver.certify.findings import CertifyResult, Finding, error, info, w
 from crds_deliver.certify.identify import Identity, identify_header
 from crds_deliver.certify.layout import LayoutError, read_layout
 from crds_deliver.certify.matching import rmap_case
+from crds_deliver.certify.memo import remembered
 from crds_deliver.certify.structure import Header, check_structure
 from crds_deliver.files import Consumer, stream
 from crds_deliver.problems import Severity
@@ -71,13 +72,19 @@ class Preflight:
         return [self.sums.update] if self.sums else []
 
     def finish(self, sha256: str | None = None) -> CertifyResult:
-        """Everything after the read: the file's identity and all findings. `sha256`: the
-        digest the read computed, which spares crds's verdict memo (memo.py) a read."""
+        """Everything after the read: the file's identity and all findings. With `sha256`,
+        the digest the read computed, a verdict already reached in this process on the same
+        bytes under the same name is taken instead (memo.py)."""
+        if sha256 is None:
+            return self._finish()
+        return remembered(self.path, self.name, self.project, sha256, self._finish)
+
+    def _finish(self) -> CertifyResult:
         header, findings = self._header()
         self.findings += findings
         identity = identify_header(self.path.name, header, self.project, self.name)
         self.findings += identity.findings
-        deep = self._deep(header, identity, sha256)
+        deep = self._deep(header, identity)
         if header is not None:
             own = _KEYWORD_RULES[self.project](self.name, header, identity.reftype)
             self.findings += _not_covered(own, deep)
@@ -110,8 +117,7 @@ class Preflight:
         return None, [warning(self.name, "preflight does not check this kind of file (only its "
                                          "name); the server certifies it")]
 
-    def _deep(self, header: Header | None, identity: Identity,
-              sha256: str | None) -> list[Finding] | None:
+    def _deep(self, header: Header | None, identity: Identity) -> list[Finding] | None:
         """crds's own certifier's findings; None when it did not run (see extras.py)."""
         if self.kind not in ("fits", "asdf") or header is None:
             return None
@@ -123,7 +129,7 @@ class Preflight:
             self.findings.append(info(self.name, "deep rule checks not run: fix the errors "
                                                  "above first"))
             return None
-        return deep_findings(self.path, self.name, self.project, sha256)
+        return deep_findings(self.path, self.name, self.project)
 
 
 def _not_covered(own: list[Finding], deep: list[Finding] | None) -> list[Finding]:
@@ -157,7 +163,7 @@ def _located(deep: list[Finding] | None, header: Header | None) -> list[Finding]
 
 def certify_file(path: Path, project: str) -> CertifyResult:
     """Certify one reference file for `project` (hst, jwst, roman) without a manifest. The
-    one read feeds the FITS sums and a sha256, which names the bytes for crds's verdict memo."""
+    one read feeds the FITS sums and a sha256, which names the bytes for the verdict memo."""
     preflight = Preflight(path, project)
     if preflight.kind == "unreadable":
         return preflight.finish()

@@ -1,58 +1,66 @@
-"""crds's verdicts are remembered by bytes and name: the sandbox of `apply --sandbox` does not
-run the certifier again on the copy of a file `plan` just certified."""
+"""Preflight verdicts are remembered by bytes (sha256) and name: the sandbox of `apply
+--sandbox` does not certify again the copy of a file `plan` just certified."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from crds_deliver.certify.findings import Finding, error
+from crds_deliver.certify import Preflight, certify_file, memo
+from crds_deliver.certify.findings import CertifyResult, error
 from crds_deliver.certify.memo import remembered
-
-
-def _write(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
+from crds_deliver.files import digest_file
+from tests.fixtures.fits import write_hst_ref
 
 
 def _certifier(path: Path, calls: list[Path]):
-    def certify() -> list[Finding]:
+    def certify() -> CertifyResult:
         calls.append(path)
-        return [error(str(path), f"In {path}: bad value", keyword="DETECTOR")]
+        return CertifyResult("wfc3", "biasfile",
+                             [error(str(path), f"In {path}: bad value", keyword="DETECTOR")],
+                             keywords={"DETECTOR": "UVIS"})
     return certify
 
 
 def test_same_bytes_and_name_are_certified_once(tmp_path: Path) -> None:
-    data = b"SIMPLE  =" + b"x" * 100
-    first = _write(tmp_path / "client" / "a1b2c3d4i_bia.fits", data)
-    copy = _write(tmp_path / "staging" / "a1b2c3d4i_bia.fits", data)
+    """The second file is never read (it does not even exist): the digest names the bytes."""
+    first = tmp_path / "client" / "a1b2c3d4i_bia.fits"
+    copy = tmp_path / "staging" / "a1b2c3d4i_bia.fits"
     calls: list[Path] = []
-    remembered(first, str(first), "hst", _certifier(first, calls))
-    again = remembered(copy, copy.name, "hst", _certifier(copy, calls))
+    remembered(first, str(first), "hst", "ab" * 32, _certifier(first, calls))
+    again = remembered(copy, copy.name, "hst", "ab" * 32, _certifier(copy, calls))
     assert calls == [first]
-    assert again == [error(copy.name, f"In {copy}: bad value", keyword="DETECTOR")]
+    assert again.findings == [error(copy.name, f"In {copy}: bad value", keyword="DETECTOR")]
+    assert (again.instrument, again.reftype, again.keywords) == ("wfc3", "biasfile",
+                                                                 {"DETECTOR": "UVIS"})
 
 
 def test_other_bytes_name_or_project_are_certified_again(tmp_path: Path) -> None:
-    one = _write(tmp_path / "1" / "a_bia.fits", b"one")
+    one = tmp_path / "1" / "a_bia.fits"
     calls: list[Path] = []
-    remembered(one, one.name, "hst", _certifier(one, calls))
-    changed = _write(tmp_path / "2" / "a_bia.fits", b"two")
-    renamed = _write(tmp_path / "3" / "b_bia.fits", b"one")
-    for path, project in ((changed, "hst"), (renamed, "hst"), (one, "jwst")):
-        remembered(path, path.name, project, _certifier(path, calls))
-    assert calls == [one, changed, renamed, one]
+    remembered(one, one.name, "hst", "01" * 32, _certifier(one, calls))
+    renamed = tmp_path / "3" / "b_bia.fits"
+    for path, project, digest in ((one, "hst", "02" * 32), (renamed, "hst", "01" * 32),
+                                  (one, "jwst", "01" * 32)):
+        remembered(path, path.name, project, digest, _certifier(path, calls))
+    assert calls == [one, one, renamed, one]
 
 
-def test_a_digest_from_the_caller_names_the_bytes_without_a_read(tmp_path: Path) -> None:
-    """plan and the sandbox hash each file while reading it: the memo takes that sha256, so
-    even a file too large for the memo to hash itself is certified once (a file that does
-    not exist shows no read is made)."""
-    gone = tmp_path / "client" / "a1b2c3d4i_bia.fits"
-    copy = tmp_path / "staging" / "a1b2c3d4i_bia.fits"
-    calls: list[Path] = []
-    remembered(gone, gone.name, "hst", _certifier(gone, calls), sha256="ab" * 32)
-    again = remembered(copy, copy.name, "hst", _certifier(copy, calls), sha256="ab" * 32)
-    remembered(copy, copy.name, "hst", _certifier(copy, calls), sha256="cd" * 32)
-    assert calls == [gone, copy]  # the other digest's bytes are certified again
-    assert again == [error(copy.name, f"In {copy}: bad value", keyword="DETECTOR")]
+def test_the_sandbox_takes_plans_verdict_on_a_copy(tmp_path: Path) -> None:
+    """plan's half (Preflight with the digest of its read) and the sandbox's certify_file on a
+    byte-identical copy elsewhere agree, the copy's findings naming the copy."""
+    original = write_hst_ref(tmp_path / "repo" / "a1b2c3d4i_bia.fits",
+                             overrides={"DETECTOR": "NOPE"})
+    copy = tmp_path / "staging" / original.name
+    copy.parent.mkdir()
+    copy.write_bytes(original.read_bytes())
+    preflight = Preflight(original, "hst", name=str(original))
+    sha256 = digest_file(original, preflight.consumers).sha256
+    planned = preflight.finish(sha256)
+    kept = memo._verdicts[("hst", original.name, sha256)]
+    served = certify_file(copy, "hst")
+    assert memo._verdicts[("hst", original.name, sha256)] is kept  # taken, not certified again
+    assert not planned.ok and [f.message for f in served.findings] == [
+        f.message.replace(str(original), str(copy)) for f in planned.findings]
+    assert {f.file for f in served.findings} == {str(copy)}
+    assert (served.instrument, served.reftype, served.case, served.keywords) == (
+        planned.instrument, planned.reftype, planned.case, planned.keywords)
