@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -130,6 +131,20 @@ def test_templates_pass_the_vendored_ci_schemas(path: Path, schema: str) -> None
     pytest.importorskip("check_jsonschema")
     done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema,
                            str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("path", [GITHUB, ROOT / ".github/workflows/release.yml"],
+                         ids=["github", "release"])
+def test_github_workflows_pass_actionlint(path: Path) -> None:
+    """actionlint checks what the schema cannot (expressions, contexts, shell snippets through
+    shellcheck when that is installed). Its PyPI wrapper downloads the binary from GitHub when
+    it is built, so it is used only where it is on PATH."""
+    actionlint = shutil.which("actionlint")
+    if actionlint is None:
+        pytest.skip("actionlint is not installed")
+    done = subprocess.run([actionlint, "-no-color", str(path)], capture_output=True, text=True,
+                          timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
