@@ -8,6 +8,7 @@ read the plan in the pull request; apply executes exactly this.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -114,8 +115,9 @@ class ManifestPlan:
                 "rules_context": self.rules_context, "rules_note": self.rules_note}
 
 
-def _certify_one(item: ResolvedFile, project: str, on_progress: Progress | None) -> PlannedFile:
-    preflight = Preflight(item.path, project, name=str(item.path))
+def _certify_one(item: ResolvedFile, project: str, on_progress: Progress | None,
+                 deep_check: deep.DeepCheck) -> PlannedFile:
+    preflight = Preflight(item.path, project, name=str(item.path), deep=deep_check)
     try:
         total = item.path.stat().st_size
         done = 0
@@ -270,12 +272,12 @@ def plan_loaded(loaded: LoadResult, *, on_progress: Progress | None = None,
                                lambda i: manifest.locate(("files", i)),
                                manifest.options.files_root)
     plan.problems += resolution.problems
-    if resolution.files and deep_checks_available(manifest.project):
-        deep.preload(manifest.project)
     workers = max(1, min(MAX_WORKERS, os.cpu_count() or 1, len(resolution.files)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        plan.files = list(pool.map(lambda f: _certify_one(f, manifest.project, on_progress),
-                                   resolution.files))
+    with _deep_checker(manifest.project, len(resolution.files)) as deep_check, \
+            ThreadPoolExecutor(max_workers=workers) as pool:
+        plan.files = list(pool.map(
+            lambda f: _certify_one(f, manifest.project, on_progress, deep_check),
+            resolution.files))
     plan.findings = certify_delivery(
         manifest.project, manifest.instrument, str(manifest.form.get("file_type") or ""),
         [CertifiedFile(str(manifest.folder / f.path), f.sha1, f.result)
@@ -284,6 +286,14 @@ def plan_loaded(loaded: LoadResult, *, on_progress: Progress | None = None,
     plan.problems += pin_problems(manifest, plan.files)
     decide(plan)
     return plan
+
+
+def _deep_checker(project: str, files: int) -> contextlib.AbstractContextManager[deep.DeepCheck]:
+    """crds's certifier for this plan (in worker processes for many files), or, without the
+    crds extra, the in-process function, which then reports it did not run."""
+    if files and deep_checks_available(project):
+        return deep.deep_checker(project, files)
+    return contextlib.nullcontext(deep.deep_findings)
 
 
 _TOP_KEY = re.compile(r"^[^\s#-]")

@@ -19,10 +19,15 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import os
 import re
 import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from functools import cache, lru_cache
+from multiprocessing import get_context
 from pathlib import Path
 from types import ModuleType
 from typing import Protocol
@@ -198,6 +203,43 @@ def _rmap_update(certifier: _Certifier, path: Path, name: str) -> list[Finding]:
         return [error(name, f"crds: Failed updating rmap : {reason[0] if reason else text}",
                       keyword=_short(reason["key"]) if reason else None)]
     return []
+
+
+# crds's certifier holds the GIL (Python through and through), so plan's threads cannot share
+# its work: from this many files on, it runs in worker processes, one per core. Each worker
+# imports crds and the project's datamodels (about a second of CPU), so fewer files would not
+# repay the start.
+POOL_MIN_FILES = 16
+DeepCheck = Callable[[Path, str, str], list[Finding]]
+
+
+@contextlib.contextmanager
+def deep_checker(project: str, files: int) -> Iterator[DeepCheck]:
+    """`deep_findings`, or for `files` >= POOL_MIN_FILES on a machine with several cores, the
+    same function run in worker processes (spawned: forking a process with running threads
+    can copy a held lock). A worker that dies (crds crashing the interpreter, memory) is
+    replaced by this process: the remaining files are checked here."""
+    cores = os.cpu_count() or 1
+    if files < POOL_MIN_FILES or cores < 2:
+        preload(project)
+        yield deep_findings
+        return
+    pool = ProcessPoolExecutor(max_workers=cores, mp_context=get_context("spawn"),
+                               initializer=_import_crds, initargs=(project,))
+    broken = threading.Event()
+
+    def in_a_worker(path: Path, name: str, project: str) -> list[Finding]:
+        if not broken.is_set():
+            try:
+                return pool.submit(deep_findings, path, name, project).result()
+            except BrokenProcessPool:
+                broken.set()
+        return deep_findings(path, name, project)
+
+    try:
+        yield in_a_worker
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def deep_findings(path: Path, name: str, project: str) -> list[Finding]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from crds_deliver.certify import keywords
 from crds_deliver.certify.asdffile import asdf_available, read_asdf
 from crds_deliver.certify.checksums import FitsSums
-from crds_deliver.certify.deep import deep_findings
+from crds_deliver.certify.deep import DeepCheck, deep_findings
 from crds_deliver.certify.extras import deep_checks_available
 from crds_deliver.certify.findings import CertifyResult, Finding, error, info, warning
 from crds_deliver.certify.identify import Identity, identify_header
@@ -47,10 +47,12 @@ def sniff(path: Path) -> str:
 class Preflight:
     """Certification of one file, in two halves around the digest read."""
 
-    def __init__(self, path: Path, project: str, name: str | None = None) -> None:
+    def __init__(self, path: Path, project: str, name: str | None = None,
+                 deep: DeepCheck = deep_findings) -> None:
         self.path = path
         self.project = project
         self.name = name or str(path)
+        self.deep = deep  # crds's certifier, here or in a worker process (deep.deep_checker)
         self.findings: list[Finding] = []
         self.sums: FitsSums | None = None
         try:
@@ -129,7 +131,7 @@ class Preflight:
             self.findings.append(info(self.name, "deep rule checks not run: fix the errors "
                                                  "above first"))
             return None
-        return deep_findings(self.path, self.name, self.project)
+        return self.deep(self.path, self.name, self.project)
 
 
 def _not_covered(own: list[Finding], deep: list[Finding] | None) -> list[Finding]:
