@@ -210,21 +210,26 @@ def _rmap_update(certifier: _Certifier, path: Path, name: str) -> list[Finding]:
 # imports crds and the project's datamodels (about a second of CPU), so fewer files would not
 # repay the start.
 POOL_MIN_FILES = 16
+# Each worker holds crds and the datamodels in memory (a few hundred MB with JWST's): a few
+# workers, however many cores, keep a big machine's plan from taking gigabytes.
+MAX_WORKER_PROCESSES = 4
 DeepCheck = Callable[[Path, str, str], list[Finding]]
 
 
 @contextlib.contextmanager
 def deep_checker(project: str, files: int) -> Iterator[DeepCheck]:
     """`deep_findings`, or for `files` >= POOL_MIN_FILES on a machine with several cores, the
-    same function run in worker processes (spawned: forking a process with running threads
-    can copy a held lock). A worker that dies (crds crashing the interpreter, memory) is
-    replaced by this process: the remaining files are checked here."""
+    same function run in worker processes, one per core up to MAX_WORKER_PROCESSES (spawned:
+    forking a process with running threads can copy a held lock). A worker that dies (crds
+    crashing the interpreter, memory) is replaced by this process: the remaining files are
+    checked here."""
     cores = os.cpu_count() or 1
     if files < POOL_MIN_FILES or cores < 2:
         preload(project)
         yield deep_findings
         return
-    pool = ProcessPoolExecutor(max_workers=cores, mp_context=get_context("spawn"),
+    pool = ProcessPoolExecutor(max_workers=min(cores, MAX_WORKER_PROCESSES),
+                               mp_context=get_context("spawn"),
                                initializer=_import_crds, initargs=(project,))
     broken = threading.Event()
 
