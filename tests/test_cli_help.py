@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import typer
 
 from crds_deliver.cli import app
+from tests.fixtures.repo import CONSOLE_SCRIPT
 from tests.gitops.reference import walk_commands
 
 PLACEHOLDERS = ("<list[", "<str>", "<bool>", "<path>", "<int>", "<float", "{")
-SCRIPT = Path(sys.executable).with_name("crds-deliver")  # the console script users run
 GROUPS = [[], ["schema"]]
 COMMANDS = [words for words, _ in walk_commands()]
 USAGE = re.compile(r"^Usage: crds-deliver(?: [a-z]+)*(?: \[OPTIONS\])?"
@@ -27,7 +25,7 @@ USAGE = re.compile(r"^Usage: crds-deliver(?: [a-z]+)*(?: \[OPTIONS\])?"
 
 
 def help_page(words: list[str]) -> str:
-    done = subprocess.run([SCRIPT, *words, "--help"],
+    done = subprocess.run([CONSOLE_SCRIPT, *words, "--help"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout

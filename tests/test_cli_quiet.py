@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from crds_deliver.record import Record, State
-from tests.fixtures.repo import sandbox_env
-
-SCRIPT = Path(sys.executable).with_name("crds-deliver")  # the console script users run
+from tests.fixtures.repo import CONSOLE_SCRIPT, sandbox_env
 
 
 def _lines(text: str) -> list[str]:
@@ -72,7 +68,7 @@ def test_quiet_and_verbose_together_are_a_usage_error(delivery_repo, sandbox) ->
     repo = delivery_repo(files=1)
     env = dict(os.environ, **sandbox_env(sandbox))
     for command in (["apply", "--yes"], ["confirm"], ["cancel"]):
-        done = subprocess.run([SCRIPT, *command, repo.manifest, "-q", "-v"], env=env,
+        done = subprocess.run([CONSOLE_SCRIPT, *command, repo.manifest, "-q", "-v"], env=env,
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 2, done.stderr
         assert done.stderr == "error: --quiet and --verbose contradict each other: give one " \

@@ -9,16 +9,14 @@ import os
 import pty
 import select
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from crds_deliver.record import record_path
-from tests.fixtures.repo import sandbox_env
+from tests.fixtures.repo import CONSOLE_SCRIPT, sandbox_env
 
-SCRIPT = Path(sys.executable).with_name("crds-deliver")
 REFUSAL = ("error: apply asks before delivering and there is no terminal to ask on: give --yes "
            "to deliver without asking (as CI does)\n")
 
@@ -36,7 +34,7 @@ def test_no_terminal_and_no_yes_refuses_before_anything(where, delivery_repo, sa
     repo = delivery_repo(files=1)
     data = tmp_path / "sandbox-data"
     extra = ["--sandbox", "--sandbox-data", str(data)] if where == "sandbox" else []
-    done = subprocess.run([SCRIPT, "apply", *extra, str(repo.manifest)], env=_env(sandbox),
+    done = subprocess.run([CONSOLE_SCRIPT, "apply", *extra, str(repo.manifest)], env=_env(sandbox),
                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 2, done.stdout + done.stderr
@@ -45,7 +43,7 @@ def test_no_terminal_and_no_yes_refuses_before_anything(where, delivery_repo, sa
     assert not record_path(repo.manifest).exists()
     assert not data.exists()  # no built-in sandbox was started either
 
-    delivered = subprocess.run([SCRIPT, "apply", "--yes", *extra, str(repo.manifest)],
+    delivered = subprocess.run([CONSOLE_SCRIPT, "apply", "--yes", *extra, str(repo.manifest)],
                                env=_env(sandbox), stdin=subprocess.DEVNULL,
                                capture_output=True, text=True, timeout=300)
     assert delivered.returncode == 0, delivered.stdout + delivered.stderr
@@ -55,7 +53,7 @@ def test_no_terminal_and_no_yes_refuses_before_anything(where, delivery_repo, sa
 def test_on_a_terminal_apply_asks_and_delivers_on_yes(delivery_repo, sandbox) -> None:
     repo = delivery_repo(files=1)
     leader, follower = pty.openpty()
-    proc = subprocess.Popen([SCRIPT, "apply", str(repo.manifest)], env=_env(sandbox),
+    proc = subprocess.Popen([CONSOLE_SCRIPT, "apply", str(repo.manifest)], env=_env(sandbox),
                             stdin=follower, stdout=follower, stderr=follower)
     os.close(follower)
     try:
