@@ -1,5 +1,14 @@
-"""Run-wide figures (tests/fixtures/summary.py) add up across pytest-xdist workers: a small
-suite in a tmp folder tallies from tests spread over two workers, and its summary shows the sum."""
+"""Run-wide figures (tests/fixtures/summary.py) add up whether or not pytest-xdist spreads the
+tests over workers.
+
+One process: a small suite in a tmp folder tallies, and its summary shows the sum.
+Across workers: a figure travels from an xdist worker to the controller on the test's report,
+through pytest's report serialization hooks and execnet's wire format; the test sends reports
+over that very path in this process and sums what arrives. (A nested `pytest -n 2` run tested the
+same thing less directly, and twice hung past its timeout on a loaded CI machine before running a
+single test.) The suite's own summary, printed by the xdist controller under `pytest -n 4`, is the
+end-to-end check on every CI run.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.summary import PREFIX, Tallies
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,18 +50,33 @@ def test_counts(count, amount):
 '''
 
 
-@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "xdist"])
-def test_tallies_sum_over_all_tests(tmp_path: Path, workers: list[str]) -> None:
-    if workers:
-        pytest.importorskip("xdist")
+def test_tallies_sum_over_all_tests_in_one_process(tmp_path: Path) -> None:
     (tmp_path / "conftest.py").write_text(CONFTEST)
     (tmp_path / "test_cases.py").write_text(CASES)
-    # Only the plugin under test (and xdist): the other installed plugins cost the inner run's
-    # two workers startup time that, on a loaded CI machine, once went past two minutes.
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
-    plugins = ["-p", "xdist"] if workers else []
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *plugins,
-                           *workers, str(tmp_path)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=280)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(tmp_path)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=280)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "demo: seen 72" in done.stdout, done.stdout  # 2 x (1 + ... + 8)
+
+
+def _report(when: str, amount: int) -> pytest.TestReport:
+    return pytest.TestReport(nodeid=f"test_cases.py::test_counts[{amount}]",
+                             location=("test_cases.py", 3, "test_counts"), keywords={},
+                             outcome="passed", longrepr=None, when=when,
+                             user_properties=[(PREFIX + "demo.seen", amount)] * 2)
+
+
+def test_tallies_survive_the_trip_from_an_xdist_worker(request: pytest.FixtureRequest) -> None:
+    execnet = pytest.importorskip("execnet")
+    hook = request.config.hook
+    tallies = Tallies()
+    for amount in range(1, 9):
+        for when in ("setup", "call", "teardown"):
+            # What xdist's worker sends (remote.py) and its controller rebuilds (workermanage.py).
+            sent = hook.pytest_report_to_serializable(config=request.config,
+                                                      report=_report(when, amount))
+            received = hook.pytest_report_from_serializable(config=request.config,
+                                                            data=execnet.loads(execnet.dumps(sent)))
+            tallies.add_report(received)
+    assert tallies.total("demo.seen") == 72
