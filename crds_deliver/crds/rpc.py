@@ -11,11 +11,9 @@ import json
 import uuid
 from typing import Any
 
-import requests
-
 from crds_deliver import __version__
 from crds_deliver.crds.errors import CrdsError
-from crds_deliver.crds.http import Http
+from crds_deliver.crds.http import Http, session_for
 
 
 class RpcError(CrdsError):
@@ -32,7 +30,7 @@ class JsonRpc:
 
     def __init__(self, http: Http) -> None:
         self.http = http
-        self.session = requests.Session()
+        self.session = session_for(http.base_url)
         self._ids = itertools.count(1)
         self._prefix = f"crds-deliver-{__version__}-{uuid.uuid4()}"
 
