@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -108,20 +109,27 @@ def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None
     bodies = _Posts(name, chunk_size)
     if on_progress:
         on_progress(name, 0, size)
-    with path.open("rb") as handle:
+    # The sha1 of a chunk is computed in a thread while the chunk is posted (hashlib releases
+    # the GIL): 1.5 ms per 2 MB chunk that otherwise adds to every round trip. The chunk's
+    # buffer is only refilled after its hash is done.
+    with path.open("rb") as handle, ThreadPoolExecutor(1, "crds-upload-sha1") as hasher:
         for offset in range(0, max(size, 1), chunk_size):  # an empty file: one empty post
             count = min(chunk_size, size - offset)
             headers = {"Content-Type": bodies.content_type}
             if size >= chunk_size:
                 headers["Content-Range"] = f"bytes {offset}-{offset + count - 1}/{size}"
             body, chunk = bodies.body(handle, count, token)
-            response = http.request("POST", UPLOAD_PATH, safe=True, headers=headers, data=body)
+            hashed = hasher.submit(sha1.update, chunk)
+            try:
+                response = http.request("POST", UPLOAD_PATH, safe=True, headers=headers,
+                                        data=body)
+            finally:
+                hashed.result()
             posts += 1
             if not 200 <= response.status_code < 300:
                 raise http.fail(IngestError, f"uploading {name}: the server answered HTTP "
                                              f"{response.status_code} at byte {offset} of "
                                              f"{size}")
-            sha1.update(chunk)
             token = http.csrf_token(response) or token
             if on_progress:
                 on_progress(name, offset + count, size)
