@@ -47,6 +47,12 @@ ENVIRONMENT: dict[str, str] = {
                                   "(default 60).",
     "CRDS_DELIVER_CODEQUALITY": "Where `validate` and `plan` write a GitLab Code Quality "
                                 "report (like `--codequality FILE`).",
+    "HTTPS_PROXY, HTTP_PROXY, NO_PROXY": "The proxy for the CRDS server, and the hosts that "
+                                         "bypass it (as `requests` reads them; read once per "
+                                         "server and run). `~/.netrc` is not read.",
+    "REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE": "A CA bundle to verify the CRDS server's "
+                                          "certificate with (a site proxy that re-signs "
+                                          "HTTPS).",
     "CI": "When true, nothing prompts (a missing token is an error, not a question).",
     "GITHUB_ACTIONS": "When true, `validate` and `plan` also print problems as workflow "
                       "annotations (`::error file=...,line=...::...`).",
