@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from crds_deliver.certify import CertifyResult, Finding, Preflight, deep
+from crds_deliver.certify import CertifyResult, Finding, Preflight, deep, deep_pool
 from crds_deliver.certify.delivery import CertifiedFile, certify_delivery
 from crds_deliver.certify.extras import deep_checks_available
 from crds_deliver.decision import DecisionError, decision_file, how_to_decide, read_decision
@@ -292,7 +292,7 @@ def _deep_checker(project: str, files: int) -> contextlib.AbstractContextManager
     """crds's certifier for this plan (in worker processes for many files), or, without the
     crds extra, the in-process function, which then reports it did not run."""
     if files and deep_checks_available(project):
-        return deep.deep_checker(project, files)
+        return deep_pool.deep_checker(project, files)
     return contextlib.nullcontext(deep.deep_findings)
 
 

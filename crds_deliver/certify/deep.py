@@ -19,15 +19,11 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import os
 import re
 import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable
 from dataclasses import replace
 from functools import cache, lru_cache
-from multiprocessing import get_context
 from pathlib import Path
 from types import ModuleType
 from typing import Protocol
@@ -61,7 +57,9 @@ _PROJECT_MODULES = {"hst": ("crds.hst.locate",),
                     "roman": ("crds.roman.locate", "roman_datamodels.datamodels")}
 
 
-def _import_crds(project: str) -> ModuleType | None:
+def import_crds(project: str) -> ModuleType | None:
+    """crds's certify module with `project`'s datamodels imported, once per process; None when
+    crds cannot be imported."""
     with _IMPORT_LOCK:
         module = _import_once()
         if module is not None:
@@ -72,7 +70,7 @@ def _import_crds(project: str) -> ModuleType | None:
 def preload(project: str) -> None:
     """Import crds and `project`'s datamodels in a background thread, so the import overlaps
     with hashing the files (hashing releases the GIL) instead of following it."""
-    threading.Thread(target=_import_crds, args=(project,), name="crds-import",
+    threading.Thread(target=import_crds, args=(project,), name="crds-import",
                      daemon=True).start()
 
 
@@ -205,55 +203,8 @@ def _rmap_update(certifier: _Certifier, path: Path, name: str) -> list[Finding]:
     return []
 
 
-# crds's certifier holds the GIL (Python through and through), so plan's threads cannot share
-# its work: from this many files on, it runs in worker processes, one per core. Each worker
-# imports crds and the project's datamodels (about a second of CPU), so fewer files would not
-# repay the start.
-POOL_MIN_FILES = 16
-# Each worker holds crds and the datamodels in memory (a few hundred MB with JWST's): a few
-# workers, however many cores, keep a big machine's plan from taking gigabytes.
-MAX_WORKER_PROCESSES = 4
+# How plan asks for crds's findings on one file: deep_findings here, or a worker's (deep_pool.py).
 DeepCheck = Callable[[Path, str, str], list[Finding]]
-
-
-@contextlib.contextmanager
-def deep_checker(project: str, files: int) -> Iterator[DeepCheck]:
-    """`deep_findings`, or for `files` >= POOL_MIN_FILES on a machine with several cores, the
-    same function run in worker processes, one per core up to MAX_WORKER_PROCESSES (spawned:
-    forking a process with running threads can copy a held lock). A worker that dies (crds
-    crashing the interpreter, memory) is replaced by this process: the remaining files are
-    checked here."""
-    cores = os.cpu_count() or 1
-    if files < POOL_MIN_FILES or cores < 2:
-        preload(project)
-        yield deep_findings
-        return
-    pool = ProcessPoolExecutor(max_workers=min(cores, MAX_WORKER_PROCESSES),
-                               mp_context=get_context("spawn"),
-                               initializer=_start_worker, initargs=(project,))
-    broken = threading.Event()
-
-    def in_a_worker(path: Path, name: str, project: str) -> list[Finding]:
-        if not broken.is_set():
-            try:
-                return pool.submit(deep_findings, path, name, project).result()
-            except BrokenProcessPool:
-                broken.set()
-        return deep_findings(path, name, project)
-
-    try:
-        yield in_a_worker
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _start_worker(project: str) -> None:
-    """A worker process's start: crds and the datamodels imported, then astropy's
-    configuration pinned (pinned_config.py: a fifth of each file's CPU)."""
-    from crds_deliver.certify.pinned_config import pin_astropy_config
-
-    _import_crds(project)
-    pin_astropy_config()
 
 
 def deep_findings(path: Path, name: str, project: str) -> list[Finding]:
@@ -262,7 +213,7 @@ def deep_findings(path: Path, name: str, project: str) -> list[Finding]:
 
     A crash inside crds or a datamodel package becomes an error finding for this file only.
     """
-    module = _import_crds(project)
+    module = import_crds(project)
     if module is None:
         return [error(name, "crds could not be imported: deep checks did not run")]
     return _certified(module, path, name, project)

@@ -34,6 +34,12 @@ class Finding:
         return {"severity": self.severity.value, "file": self.file, "hdu": self.hdu,
                 "keyword": self.keyword, "message": self.message}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Finding:
+        """The finding `to_dict` gave (deep-check workers send theirs as JSON)."""
+        return cls(Severity(data["severity"]), data["file"], data["message"], data["hdu"],
+                   data["keyword"])
+
 
 @dataclass
 class CertifyResult:

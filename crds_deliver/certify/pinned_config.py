@@ -3,10 +3,10 @@
 Every `conf.<item>` read in astropy goes through `ConfigItem.__get__`, which looks the value up
 in the configuration file's tree and validates it again: astropy.io.fits reads several items per
 header card (record-valued keywords, whitespace stripping...), and in crds's certifier those
-reads are a fifth of the CPU a file costs. A deep-check worker process (deep.py) is ours alone:
-nothing in it sets astropy configuration after it starts, and a parent's `conf.set_temp` never
-reached a spawned child anyway. There, each item can be replaced by the value it has, for the
-process's lifetime; the values are the ones astropy would have returned.
+reads are a fifth of the CPU a file costs. A deep-check worker process (deep_worker.py) is ours
+alone: nothing in it sets astropy configuration after it starts, and a parent's `conf.set_temp`
+never reaches a separate process anyway. There, each item can be replaced by the value it has,
+for the process's lifetime; the values are the ones astropy would have returned.
 
 Not for the process that runs plan itself: a notebook or a script using our API may change
 astropy's configuration while it runs.

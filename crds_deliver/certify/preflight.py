@@ -52,7 +52,7 @@ class Preflight:
         self.path = path
         self.project = project
         self.name = name or str(path)
-        self.deep = deep  # crds's certifier, here or in a worker process (deep.deep_checker)
+        self.deep = deep  # crds's certifier, here or in a worker process (deep_pool.py)
         self.findings: list[Finding] = []
         self.sums: FitsSums | None = None
         try:

@@ -1,18 +1,25 @@
-"""Many files: crds's certifier runs in worker processes (deep.deep_checker), and its verdicts
-are the ones it gives in this process, file by file, errors included."""
+"""Many files: crds's certifier runs in worker processes (deep_pool.py), and its verdicts are
+the ones it gives in this process, file by file, errors included; a worker that dies costs
+time, not verdicts; and a user's script that plans without a `__main__` guard runs once."""
 
 from __future__ import annotations
 
-import multiprocessing
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from crds_deliver.certify.deep import POOL_MIN_FILES, deep_checker, deep_findings
+from crds_deliver.certify.deep import deep_findings
+from crds_deliver.certify.deep_pool import POOL_MIN_FILES, WorkerPool, deep_checker
 from crds_deliver.plan import make_plan
 from tests.fixtures.fits import make_delivery, write_hst_ref
 
 pytest.importorskip("crds")
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _biases(folder: Path, count: int) -> list[Path]:
@@ -22,13 +29,34 @@ def _biases(folder: Path, count: int) -> list[Path]:
         **({"DETECTOR": "NOPE"} if index % 3 == 0 else {})}) for index in range(count)]
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def test_workers_give_the_findings_this_process_gives(tmp_path: Path) -> None:
     [good, bad] = _biases(tmp_path, 2)[::-1]
     with deep_checker("hst", POOL_MIN_FILES) as check:
+        assert isinstance(check, WorkerPool)
         remote = [check(path, path.name, "hst") for path in (good, bad)]
-        assert multiprocessing.active_children()  # the checks ran in worker processes
+        pids = check.pids
+        assert pids and all(_alive(pid) for pid in pids)
     assert remote == [deep_findings(path, path.name, "hst") for path in (good, bad)]
     assert remote[0] == [] and remote[1]
+    assert not any(_alive(pid) for pid in pids)  # ended with the plan
+
+
+def test_a_dead_worker_costs_time_not_verdicts(tmp_path: Path) -> None:
+    files = _biases(tmp_path, 4)
+    with deep_checker("hst", POOL_MIN_FILES) as check:
+        first = check(files[0], files[0].name, "hst")
+        for pid in check.pids:
+            os.kill(pid, signal.SIGKILL)
+        rest = [check(path, path.name, "hst") for path in files[1:]]
+    assert [first, *rest] == [deep_findings(path, path.name, "hst") for path in files]
 
 
 def test_a_plan_of_many_files_has_crds_verdicts_file_by_file(tmp_path: Path) -> None:
@@ -42,3 +70,26 @@ def test_a_plan_of_many_files_has_crds_verdicts_file_by_file(tmp_path: Path) -> 
             for path in files}
     assert planned == here
     assert sum(1 for messages in planned.values() if messages) == len(range(0, len(files), 3))
+
+
+SCRIPT = """
+import sys
+import crds_deliver
+print("script body", flush=True)
+plan = crds_deliver.Delivery.load(sys.argv[1]).plan()
+print("files", len(plan.manifest_plan.files), flush=True)
+"""
+
+
+def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
+    """multiprocessing's workers ran the parent's main script again; ours never import it."""
+    _biases(tmp_path / "repo" / "refs", POOL_MIN_FILES)
+    manifest = make_delivery(tmp_path / "repo", "hst", "wfc3", "BIAS", ["refs/*.fits"])
+    script = tmp_path / "deliver.py"
+    script.write_text(SCRIPT)
+    done = subprocess.run([sys.executable, str(script), str(manifest)], capture_output=True,
+                          text=True, timeout=600, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["script body", f"files {POOL_MIN_FILES}"]
+    assert "Traceback" not in done.stderr
