@@ -83,8 +83,15 @@ class WorkerPool:
     one itself: same verdicts, one core."""
 
     def __init__(self, project: str, count: int) -> None:
+        """Start `count` workers; raises OSError (none left running) when one cannot start."""
         self.project = project
-        self.workers = [_Worker(project) for _ in range(count)]
+        self.workers: list[_Worker] = []
+        try:
+            for _ in range(count):
+                self.workers.append(_Worker(project))
+        except OSError:
+            self.close()
+            raise
         self._idle: queue.Queue[_Worker] = queue.Queue()
         for worker in self.workers:
             self._idle.put(worker)
@@ -116,11 +123,14 @@ def deep_checker(project: str, files: int) -> Iterator[DeepCheck]:
     """`deep_findings` in this process (its import started in the background), or for
     `files` >= POOL_MIN_FILES on a machine with several cores, a WorkerPool."""
     cores = os.cpu_count() or 1
-    if files < POOL_MIN_FILES or cores < 2:
+    pool = None
+    if files >= POOL_MIN_FILES and cores >= 2:
+        with contextlib.suppress(OSError):  # no interpreter to start (embedded Python)
+            pool = WorkerPool(project, min(cores, MAX_WORKER_PROCESSES))
+    if pool is None:
         preload(project)
         yield deep_findings
         return
-    pool = WorkerPool(project, min(cores, MAX_WORKER_PROCESSES))
     try:
         yield pool
     finally:

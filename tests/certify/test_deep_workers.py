@@ -93,3 +93,11 @@ def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["script body", f"files {POOL_MIN_FILES}"]
     assert "Traceback" not in done.stderr
+
+
+def test_no_interpreter_to_start_means_checks_in_this_process(tmp_path: Path, monkeypatch):
+    [path] = _biases(tmp_path, 1)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    with deep_checker("hst", POOL_MIN_FILES) as check:
+        assert check is deep_findings
+        assert check(path, path.name, "hst") != []  # index 0: the refused DETECTOR
