@@ -1,4 +1,4 @@
-"""FITS structure and standard conformance, checked with astropy on the headers only.
+"""FITS structure and standard conformance, checked on the headers only.
 
 Data are never loaded here (the checksums are verified while streaming, see checksums.py), so
 a multi-GB file costs the same memory as a small one. What comes back is the union of the
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from astropy.io import fits
 from astropy.io.fits.verify import VerifyError
 
 from crds_deliver.certify.findings import Finding, error, warning
+from crds_deliver.certify.strict_header import strict_header
 
 _COMMENTARY = ("COMMENT", "HISTORY")
 # HDUs a reference file may have before it is refused unread: real ones have a handful, and
@@ -54,17 +56,13 @@ class Header:
         return item[1] if item else None
 
 
-def _union(hdulist: fits.HDUList) -> Header:
+def _union(hdus: Iterable[tuple[str, Iterable[tuple[str, Any]]]]) -> Header:
+    """The Header of (HDU name, (keyword, value) cards) in file order."""
     header = Header()
-    for index, hdu in enumerate(hdulist):
-        header.hdu_names.append(str(hdu.name))
-        for card in hdu.header.cards:
-            key = card.keyword
+    for index, (hdu_name, cards) in enumerate(hdus):
+        header.hdu_names.append(hdu_name)
+        for key, value in cards:
             if not key:
-                continue
-            try:
-                value = card.value
-            except (VerifyError, ValueError):
                 continue
             if key in _COMMENTARY:
                 old = header.values.get(key)
@@ -74,6 +72,21 @@ def _union(hdulist: fits.HDUList) -> Header:
             elif key not in header.values:
                 header.values[key] = (value, index)
     return header
+
+
+def _astropy_cards(hdulist: fits.HDUList) -> Iterator[tuple[str, Iterator[tuple[str, Any]]]]:
+    for hdu in hdulist:
+        yield str(hdu.name), _readable(hdu.header.cards)
+
+
+def _readable(cards: Iterable[fits.Card]) -> Iterator[tuple[str, Any]]:
+    """(keyword, value) of each card whose value astropy can parse."""
+    for card in cards:
+        try:
+            value = card.value
+        except (VerifyError, ValueError):
+            continue
+        yield card.keyword, value
 
 
 def _more_hdus_than(hdulist: fits.HDUList, limit: int) -> bool:
@@ -86,11 +99,29 @@ def _more_hdus_than(hdulist: fits.HDUList, limit: int) -> bool:
 
 
 def check_structure(path: Path, name: str) -> tuple[Header | None, list[Finding]]:
-    """Open the headers, verify them against the FITS standard; None when unusable.
+    """Read the headers and verify them against the FITS standard; None when unusable.
 
-    A verification failure stops the keyword checks for the file, as in CRDS: the values of
-    a non-standard header cannot be trusted.
+    Plainly standard headers are read directly (strict_header.py); every other file is
+    opened and verified by astropy. A verification failure stops the keyword checks for the
+    file, as in CRDS: the values of a non-standard header cannot be trusted.
     """
+    plain = strict_header(path, strip=fits.conf.strip_header_whitespace)
+    if plain is not None and len(plain) <= MAX_HDUS:
+        header, findings = _union(plain), []
+    else:
+        header, findings = astropy_structure(path, name)
+        if header is None:
+            return None, findings
+    for index, hdu_name in enumerate(header.hdu_names):
+        if hdu_name.upper() == "ASDF":
+            findings.append(error(name, "FITS files must not include an ASDF extension "
+                                        "(CRDS rejects them)", hdu=index))
+    return header, findings
+
+
+def astropy_structure(path: Path, name: str) -> tuple[Header | None, list[Finding]]:
+    """The headers as astropy opens and verifies them, with what it warned about: the
+    reading for every file outside strict_header.py's subset (and its reference in tests)."""
     findings: list[Finding] = []
     with WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -107,7 +138,7 @@ def check_structure(path: Path, name: str) -> tuple[Header | None, list[Finding]
                     detail = " ".join(str(exc).split())
                     findings.append(error(name, f"not FITS standard: {detail}"))
                     return None, findings
-                header = _union(hdulist)
+                header = _union(_astropy_cards(hdulist))
         except (OSError, ValueError, VerifyError) as exc:
             findings.append(error(name, f"astropy cannot read the file: {exc}"))
             return None, findings
@@ -117,8 +148,4 @@ def check_structure(path: Path, name: str) -> tuple[Header | None, list[Finding]
             findings.append(error(name, text))
         elif "checksum" not in text.lower() and "datasum" not in text.lower():
             findings.append(warning(name, f"astropy: {text}"))
-    for index, hdu_name in enumerate(header.hdu_names):
-        if hdu_name.upper() == "ASDF":
-            findings.append(error(name, "FITS files must not include an ASDF extension "
-                                        "(CRDS rejects them)", hdu=index))
     return header, findings

@@ -1,0 +1,103 @@
+"""The plain-header reading (certify/strict_header.py) against astropy's: whenever it accepts a
+file, astropy opens and verifies that file without a word, and both give the same keywords,
+values (types included), HDUs and HDU names. Checked on every file the test corpora write
+(valid and defective, HST, JWST and Roman) and on thousands of single-card mutations."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crds_deliver.certify.layout import CARD, HduLayout, read_layout
+from crds_deliver.certify.strict_header import strict_header
+from crds_deliver.certify.structure import Header, _union, astropy_structure, check_structure
+from tests.bad_inputs.test_fits_corpus import CORPUS
+from tests.fixtures.fits import write_hst_ref, write_jwst_ref, write_nircam_dark
+from tests.parity.corpus import write_corpus
+
+MUTATIONS = 3000
+# Characters that mean something in a card, and a few that should not be there.
+ALPHABET = "'''////===   TFDEde..++--0123456789()&:,AZaz_\x00\x7f\xe9"
+
+
+def _typed(header: Header) -> dict[str, Any]:
+    """Values with their types (1 == 1.0 == True would hide a difference)."""
+    return {key: (type(value).__name__, value, hdu)
+            for key, (value, hdu) in header.values.items()}
+
+
+def _agrees(path: Path) -> bool | None:
+    """True when the strict reading accepted the file and agrees with astropy, None when it
+    left the file to astropy; fails the test on a disagreement."""
+    plain = strict_header(path)
+    if plain is None:
+        return None
+    header, findings = astropy_structure(path, path.name)
+    assert header is not None and findings == [], (path, findings)
+    strict = _union(plain)
+    assert strict.hdu_names == header.hdu_names
+    assert _typed(strict) == _typed(header)
+    return True
+
+
+def _corpus(folder: Path) -> list[Path]:
+    files = list(write_corpus(folder / "parity").values())
+    for name, make in CORPUS.items():
+        path = folder / "broken" / name / "jwst_miri_dark_0001.fits"
+        path.parent.mkdir(parents=True)
+        make(path)
+        files.append(path)
+    files.append(write_hst_ref(folder / "plain" / "w0000001i_bia.fits"))
+    files.append(write_jwst_ref(folder / "plain" / "jwst_miri_dark_0001.fits"))
+    files.append(write_nircam_dark(folder / "plain" / "jwst_nircam_dark_0001.fits"))
+    return [path for path in files if path.suffix == ".fits"]
+
+
+def test_every_corpus_file_is_read_as_astropy_reads_it(tmp_path: Path) -> None:
+    verdicts = [_agrees(path) for path in _corpus(tmp_path)]
+    assert verdicts.count(True) >= 10  # the plain reading is the common case...
+    assert verdicts.count(None) >= 10  # ...and the defective files are left to astropy
+
+
+def _mutated(data: bytes, headers: list[HduLayout], rng: random.Random) -> bytes:
+    """One card (or the blanks after END) of one header changed in one to three places."""
+    hdu = rng.choice(headers)
+    card = hdu.header_offset + CARD * rng.randrange(hdu.header_size // CARD)
+    changed = bytearray(data)
+    for _ in range(rng.randint(1, 3)):
+        changed[card + rng.randrange(CARD)] = ord(rng.choice(ALPHABET))
+    return bytes(changed)
+
+
+# JWST and Roman FITS references carry a DQ_DEF table, which is left to astropy whole: the
+# mutations run on HST images, plain and with awkward values.
+VARIANTS = {"plain": {}, "awkward": {"DESCRIP": "O'Brien's bias, 'quoted', 1/2",
+                                     "PHOTFLAM": -1.5e-18, "BIASLEV": 0, "FLAG": False}}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_mutated_cards_are_read_as_astropy_reads_them_or_left_to_it(tmp_path: Path,
+                                                                    variant: str) -> None:
+    written = write_hst_ref(tmp_path / "w0000001i_bia.fits", overrides=VARIANTS[variant])
+    original, headers = written.read_bytes(), read_layout(written)
+    rng = random.Random(20261130)
+    path = tmp_path / "mutant.fits"
+    accepted = left = 0
+    for _ in range(MUTATIONS // len(VARIANTS)):
+        path.write_bytes(_mutated(original, headers, rng))
+        if _agrees(path):
+            accepted += 1
+        else:
+            left += 1
+    assert accepted > 50 and left > 50  # both sides of the line were exercised
+
+
+def test_check_structure_takes_the_strict_reading_when_it_applies(tmp_path: Path) -> None:
+    path = write_hst_ref(tmp_path / "w0000001i_bia.fits")
+    assert strict_header(path) is not None
+    header, findings = check_structure(path, path.name)
+    assert findings == [] and header is not None
+    assert _typed(header) == _typed(astropy_structure(path, path.name)[0])
