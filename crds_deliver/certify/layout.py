@@ -14,6 +14,7 @@ from pathlib import Path
 BLOCK = 2880
 CARD = 80
 MAX_HEADER_BLOCKS = 10_000  # a header larger than ~29 MB is not a real reference file
+KEEP_HEADER_BYTES = 1_000_000  # header bytes kept per file for strict_header.py
 
 
 class LayoutError(ValueError):
@@ -29,6 +30,8 @@ class HduLayout:
     header_size: int
     data_size: int
     cards: dict[str, str]  # raw value text of the few structural and checksum keywords
+    # The header's blocks as read, for strict_header.py (None past KEEP_HEADER_BYTES in all).
+    raw: bytes | None = None
 
     @property
     def data_offset(self) -> int:
@@ -69,13 +72,16 @@ def _data_bytes(cards: dict[str, str]) -> int:
     return bitpix // 8 * gcount * (pcount + count)
 
 
-_WANTED = ("BITPIX", "NAXIS", "PCOUNT", "GCOUNT", "XTENSION", "EXTNAME", "CHECKSUM", "DATASUM")
+_WANTED = {key.encode().ljust(8) for key in ("BITPIX", "NAXIS", "PCOUNT", "GCOUNT", "XTENSION",
+                                             "EXTNAME", "CHECKSUM", "DATASUM")}
+_END = b"END     "
 
 
 def read_layout(path: Path) -> list[HduLayout]:
     """Every HDU's byte ranges. Raises LayoutError (not FITS, no END card, truncated)."""
     size = path.stat().st_size
     hdus: list[HduLayout] = []
+    kept = 0
     with path.open("rb") as handle:
         offset = 0
         while offset < size:
@@ -83,6 +89,7 @@ def read_layout(path: Path) -> list[HduLayout]:
             cards: dict[str, str] = {}
             blocks = 0
             ended = False
+            raw: list[bytes] = []
             while not ended:
                 block = handle.read(BLOCK)
                 if blocks == 0 and offset == 0 and not block.startswith(b"SIMPLE  ="):
@@ -102,17 +109,20 @@ def read_layout(path: Path) -> list[HduLayout]:
                 blocks += 1
                 if blocks > MAX_HEADER_BLOCKS:
                     raise LayoutError(f"HDU {len(hdus)}: no END card in the header")
+                raw.append(block)
                 for start in range(0, BLOCK, CARD):
-                    card = block[start:start + CARD]
-                    key = card[:8].decode("ascii", "replace").strip()
-                    if key == "END":
+                    key = block[start:start + 8]
+                    if key == _END:
                         ended = True
                         break
-                    if key in _WANTED or key.startswith("NAXIS"):
-                        cards.setdefault(key, _value(card))
+                    if key in _WANTED or key.startswith(b"NAXIS"):
+                        cards.setdefault(key.decode("ascii", "replace").strip(),
+                                         _value(block[start:start + CARD]))
             header_size = blocks * BLOCK
+            kept += header_size
             data_size = _padded(_data_bytes(cards))
-            hdu = HduLayout(len(hdus), offset, header_size, data_size, cards)
+            hdu = HduLayout(len(hdus), offset, header_size, data_size, cards,
+                            b"".join(raw) if kept <= KEEP_HEADER_BYTES else None)
             if hdu.end > size:
                 raise LayoutError(f"HDU {hdu.index}: the file is truncated: it is {size} bytes, "
                                   f"the headers say {hdu.end}")

@@ -103,7 +103,7 @@ class Preflight:
         if self.kind == "fits":
             if self.sums is None:  # layout failed (truncated, no END): already reported
                 return None, []
-            header, findings = check_structure(self.path, self.name)
+            header, findings = check_structure(self.path, self.name, self.sums.layout)
             findings += [error(self.name, message, hdu=hdu, keyword=keyword)
                          for hdu, keyword, message in self.sums.mismatches()]
             return header, findings

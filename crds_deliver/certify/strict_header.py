@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from crds_deliver.certify.layout import BLOCK, CARD, LayoutError, read_layout
+from crds_deliver.certify.layout import BLOCK, CARD, HduLayout, LayoutError, read_layout
 
 _KEYWORD = re.compile(r"[A-Z0-9_-]{1,8} *")
 _COMMENTARY = ("COMMENT", "HISTORY")
@@ -33,25 +33,27 @@ Value = str | bool | int | float
 Cards = list[tuple[str, Value]]  # (keyword, value) in order; "" for a blank keyword
 
 
-def strict_header(path: Path, strip: bool = True) -> list[tuple[str, Cards]] | None:
+def strict_header(path: Path, strip: bool = True, layout: list[HduLayout] | None = None
+                  ) -> list[tuple[str, Cards]] | None:
     """Each HDU's (name, cards), or None when any part of the file is outside the plain
     subset. `strip`: astropy's `conf.strip_header_whitespace` (trailing blanks of string
-    values dropped)."""
+    values dropped). `layout`: the file's, when the caller has read it (its header bytes are
+    then not read again)."""
     try:
-        hdus = read_layout(path)
+        hdus = layout if layout is not None else read_layout(path)
         size = path.stat().st_size
     except (LayoutError, OSError):
         return None
     if hdus[-1].end != size:  # trailing fill: astropy may warn about it
         return None
     read: list[tuple[str, Cards]] = []
-    with path.open("rb") as handle:
-        for hdu in hdus:
-            handle.seek(hdu.header_offset)
-            cards = _cards(handle.read(hdu.header_size), strip)
-            if cards is None or not _mandatory_in_place(cards, hdu.index, len(hdus)):
-                return None
-            read.append((_name(cards, hdu.index), cards))
+    for hdu in hdus:
+        if hdu.raw is None:  # an enormous header: astropy's
+            return None
+        cards = _cards(hdu.raw, strip)
+        if cards is None or not _mandatory_in_place(cards, hdu.index, len(hdus)):
+            return None
+        read.append((_name(cards, hdu.index), cards))
     return read
 
 

@@ -18,6 +18,7 @@ from astropy.io import fits
 from astropy.io.fits.verify import VerifyError
 
 from crds_deliver.certify.findings import Finding, error, warning
+from crds_deliver.certify.layout import HduLayout
 from crds_deliver.certify.strict_header import strict_header
 
 _COMMENTARY = ("COMMENT", "HISTORY")
@@ -98,14 +99,16 @@ def _more_hdus_than(hdulist: fits.HDUList, limit: int) -> bool:
     return True
 
 
-def check_structure(path: Path, name: str) -> tuple[Header | None, list[Finding]]:
+def check_structure(path: Path, name: str, layout: list[HduLayout] | None = None
+                    ) -> tuple[Header | None, list[Finding]]:
     """Read the headers and verify them against the FITS standard; None when unusable.
 
-    Plainly standard headers are read directly (strict_header.py); every other file is
-    opened and verified by astropy. A verification failure stops the keyword checks for the
-    file, as in CRDS: the values of a non-standard header cannot be trusted.
+    Plainly standard headers are read directly (strict_header.py, from `layout`'s header
+    bytes when given); every other file is opened and verified by astropy. A verification
+    failure stops the keyword checks for the file, as in CRDS: the values of a non-standard
+    header cannot be trusted.
     """
-    plain = strict_header(path, strip=fits.conf.strip_header_whitespace)
+    plain = strict_header(path, fits.conf.strip_header_whitespace, layout)
     if plain is not None and len(plain) <= MAX_HDUS:
         header, findings = _union(plain), []
     else:
