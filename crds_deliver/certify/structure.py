@@ -57,8 +57,8 @@ class Header:
         return item[1] if item else None
 
 
-def _union(hdus: Iterable[tuple[str, Iterable[tuple[str, Any]]]]) -> Header:
-    """The Header of (HDU name, (keyword, value) cards) in file order."""
+def union_of(hdus: Iterable[tuple[str, Iterable[tuple[str, Any]]]]) -> Header:
+    """The Header of (HDU name, (keyword, value) cards) in file order, from either reading."""
     header = Header()
     for index, (hdu_name, cards) in enumerate(hdus):
         header.hdu_names.append(hdu_name)
@@ -110,7 +110,7 @@ def check_structure(path: Path, name: str, layout: list[HduLayout] | None = None
     """
     plain = strict_header(path, fits.conf.strip_header_whitespace, layout)
     if plain is not None and len(plain) <= MAX_HDUS:
-        header, findings = _union(plain), []
+        header, findings = union_of(plain), []
     else:
         header, findings = astropy_structure(path, name)
         if header is None:
@@ -141,7 +141,7 @@ def astropy_structure(path: Path, name: str) -> tuple[Header | None, list[Findin
                     detail = " ".join(str(exc).split())
                     findings.append(error(name, f"not FITS standard: {detail}"))
                     return None, findings
-                header = _union(_astropy_cards(hdulist))
+                header = union_of(_astropy_cards(hdulist))
         except (OSError, ValueError, VerifyError) as exc:
             findings.append(error(name, f"astropy cannot read the file: {exc}"))
             return None, findings

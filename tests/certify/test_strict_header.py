@@ -13,7 +13,7 @@ import pytest
 
 from crds_deliver.certify.layout import CARD, HduLayout, read_layout
 from crds_deliver.certify.strict_header import strict_header
-from crds_deliver.certify.structure import Header, _union, astropy_structure, check_structure
+from crds_deliver.certify.structure import Header, astropy_structure, check_structure, union_of
 from tests.bad_inputs.test_fits_corpus import CORPUS
 from tests.fixtures.fits import write_hst_ref, write_jwst_ref, write_nircam_dark
 from tests.parity.corpus import write_corpus
@@ -37,7 +37,7 @@ def _agrees(path: Path) -> bool | None:
         return None
     header, findings = astropy_structure(path, path.name)
     assert header is not None and findings == [], (path, findings)
-    strict = _union(plain)
+    strict = union_of(plain)
     assert strict.hdu_names == header.hdu_names
     assert _typed(strict) == _typed(header)
     return True
