@@ -26,8 +26,8 @@ _AFTER_VALUE = re.compile(r" *(?:/.*)?")
 _RECORD_VALUED = re.compile(r"[a-zA-Z_]\w*(?:\.\d+)?(?:\.[a-zA-Z_]\w*(?:\.\d+)?)*: +[+-]?[.\d]")
 _BITPIX = {8, 16, 32, 64, -32, -64}
 # Keywords whose presence makes astropy do more than read a value (or that we leave to it).
-_LEAVE_TO_ASTROPY = {"CONTINUE", "HIERARCH", "GROUPS", "BLANK", "END", "TFIELDS", "THEAP",
-                     "ZIMAGE", "ZTABLE", "INHERIT"}
+_LEAVE_TO_ASTROPY = {"CONTINUE", "HIERARCH", "GROUPS", "BLANK", "TFIELDS", "THEAP", "ZIMAGE",
+                     "ZTABLE", "INHERIT"}
 
 Value = str | bool | int | float
 Cards = list[tuple[str, Value]]  # (keyword, value) in order; "" for a blank keyword
@@ -78,7 +78,7 @@ def _cards(raw: bytes, strip: bool) -> Cards | None:
     seen: set[str] = set()
     for start in range(0, len(text), CARD):
         image = text[start:start + CARD]
-        if image.startswith("END"):
+        if image[:8] == "END     ":
             rest = text[start + CARD:]
             if image != "END" + " " * (CARD - 3) or rest.strip() or \
                     len(text) - start > BLOCK:  # END in the header's last block, then blanks

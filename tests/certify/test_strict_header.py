@@ -101,3 +101,10 @@ def test_check_structure_takes_the_strict_reading_when_it_applies(tmp_path: Path
     header, findings = check_structure(path, path.name)
     assert findings == [] and header is not None
     assert _typed(header) == _typed(astropy_structure(path, path.name)[0])
+
+
+def test_a_keyword_that_begins_with_end_is_an_ordinary_card(tmp_path: Path) -> None:
+    path = write_hst_ref(tmp_path / "w0000001i_bia.fits", overrides={"ENDTIME": 12.5})
+    plain = strict_header(path)
+    assert plain is not None and ("ENDTIME", 12.5) in plain[0][1]
+    assert _agrees(path)
