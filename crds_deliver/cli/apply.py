@@ -62,15 +62,14 @@ def make_callbacks(verbose: bool, interactive: bool, quiet: bool = False) -> Cal
 
     def message(item: Message) -> None:
         for line in (item.text or item.type).splitlines() or [""]:
-            typer.echo(f">> {line}", err=True)
+            _to_stderr(f">> {line}")
 
     def request(event: RequestEvent) -> None:
         status = event.status if event.status is not None else event.error
         retry = f" (attempt {event.attempt})" if event.attempt > 1 else ""
-        typer.echo(f"   {event.method} {event.path} {status} {event.seconds:.3f}s{retry}",
-                   err=True)
+        _to_stderr(f"   {event.method} {event.path} {status} {event.seconds:.3f}s{retry}")
 
-    return Callbacks(step=lambda text: typer.echo(f"-- {text}", err=True), message=message,
+    return Callbacks(step=lambda text: _to_stderr(f"-- {text}"), message=message,
                      upload=_upload_reporter(_progress_bar() if interactive else
                                              progress_lines("uploading", _to_stderr)),
                      request=request if verbose else None)
@@ -93,8 +92,8 @@ def _upload_reporter(bar: Callable[[str, int, int], None] | None
             started[name] = time.perf_counter()
         if sent >= total and name in started:
             seconds = max(time.perf_counter() - started.pop(name), 1e-9)
-            typer.echo(f"-- uploaded {name}: {total} bytes in {seconds:.2f} s "
-                       f"({total / seconds / 1e6:.1f} MB/s)", err=True)
+            _to_stderr(f"-- uploaded {name}: {total} bytes in {seconds:.2f} s "
+                       f"({total / seconds / 1e6:.1f} MB/s)")
 
     return update
 
