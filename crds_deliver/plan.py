@@ -8,7 +8,6 @@ read the plan in the pull request; apply executes exactly this.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -21,7 +20,6 @@ from pathlib import Path
 
 from crds_deliver.certify import CertifyResult, Finding, Preflight, deep, deep_pool
 from crds_deliver.certify.delivery import CertifiedFile, certify_delivery
-from crds_deliver.certify.extras import deep_checks_available
 from crds_deliver.decision import DecisionError, decision_file, how_to_decide, read_decision
 from crds_deliver.files import ResolvedFile, digest_file, resolve_globs
 from crds_deliver.manifest import LoadResult, Manifest, load_manifest
@@ -273,7 +271,7 @@ def plan_loaded(loaded: LoadResult, *, on_progress: Progress | None = None,
                                manifest.options.files_root)
     plan.problems += resolution.problems
     workers = max(1, min(MAX_WORKERS, os.cpu_count() or 1, len(resolution.files)))
-    with _deep_checker(manifest.project, len(resolution.files)) as deep_check, \
+    with deep_pool.deep_checker(manifest.project, len(resolution.files)) as deep_check, \
             ThreadPoolExecutor(max_workers=workers) as pool:
         plan.files = list(pool.map(
             lambda f: _certify_one(f, manifest.project, on_progress, deep_check),
@@ -286,14 +284,6 @@ def plan_loaded(loaded: LoadResult, *, on_progress: Progress | None = None,
     plan.problems += pin_problems(manifest, plan.files)
     decide(plan)
     return plan
-
-
-def _deep_checker(project: str, files: int) -> contextlib.AbstractContextManager[deep.DeepCheck]:
-    """crds's certifier for this plan (in worker processes for many files), or, without the
-    crds extra, the in-process function, which then reports it did not run."""
-    if files and deep_checks_available(project):
-        return deep_pool.deep_checker(project, files)
-    return contextlib.nullcontext(deep.deep_findings)
 
 
 _TOP_KEY = re.compile(r"^[^\s#-]")

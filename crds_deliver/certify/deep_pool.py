@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from crds_deliver.certify.deep import DeepCheck, deep_findings, preload
+from crds_deliver.certify.extras import deep_checks_available
 from crds_deliver.certify.findings import Finding
 
 # Each worker imports crds and the project's datamodels (1.5 s of CPU for HST, several for
@@ -120,8 +121,13 @@ class WorkerPool:
 
 @contextlib.contextmanager
 def deep_checker(project: str, files: int) -> Iterator[DeepCheck]:
-    """`deep_findings` in this process (its import started in the background), or for
-    `files` >= POOL_MIN_FILES on a machine with several cores, a WorkerPool."""
+    """crds's certifier for a plan of `files` files: `deep_findings` in this process (its
+    import started in the background, unless the project's extra is missing or there is no
+    file, when it will not be called), or for `files` >= POOL_MIN_FILES on a machine with
+    several cores, a WorkerPool."""
+    if not files or not deep_checks_available(project):
+        yield deep_findings
+        return
     cores = os.cpu_count() or 1
     pool = None
     if files >= POOL_MIN_FILES and cores >= 2:
