@@ -8,8 +8,10 @@ finds truncation without touching the data.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 BLOCK = 2880
 CARD = 80
@@ -79,55 +81,60 @@ _END = b"END     "
 
 def read_layout(path: Path) -> list[HduLayout]:
     """Every HDU's byte ranges. Raises LayoutError (not FITS, no END card, truncated)."""
-    size = path.stat().st_size
+    with path.open("rb") as handle:
+        return layout_of(handle)
+
+
+def layout_of(handle: BinaryIO) -> list[HduLayout]:
+    """read_layout of a file open for reading (from any position)."""
+    size = os.fstat(handle.fileno()).st_size
     hdus: list[HduLayout] = []
     kept = 0
-    with path.open("rb") as handle:
-        offset = 0
-        while offset < size:
-            handle.seek(offset)
-            cards: dict[str, str] = {}
-            blocks = 0
-            ended = False
-            raw: list[bytes] = []
-            while not ended:
-                block = handle.read(BLOCK)
-                if blocks == 0 and offset == 0 and not block.startswith(b"SIMPLE  ="):
-                    raise LayoutError("not a FITS file (it does not start with SIMPLE =)")
-                if len(block) < BLOCK:
-                    raise LayoutError(f"HDU {len(hdus)}: the header is cut short (no END card "
-                                      "before the end of the file): the file is truncated")
-                if blocks == 0 and offset > 0 and not block.startswith(b"XTENSION="):
-                    # Trailing bytes after the last HDU: CRDS and astropy ignore zero fill.
-                    if block.strip(b"\0 "):
-                        raise LayoutError(f"unexpected bytes after HDU {len(hdus) - 1} at "
-                                          f"offset {offset} (not an extension header)")
-                    return hdus
-                if blocks > 0 and block.startswith(b"XTENSION="):
-                    raise LayoutError(f"HDU {len(hdus)}: the header has no END card (the next "
-                                      "extension header follows without one)")
-                blocks += 1
-                if blocks > MAX_HEADER_BLOCKS:
-                    raise LayoutError(f"HDU {len(hdus)}: no END card in the header")
-                raw.append(block)
-                for start in range(0, BLOCK, CARD):
-                    key = block[start:start + 8]
-                    if key == _END:
-                        ended = True
-                        break
-                    if key in _WANTED or key.startswith(b"NAXIS"):
-                        cards.setdefault(key.decode("ascii", "replace").strip(),
-                                         _value(block[start:start + CARD]))
-            header_size = blocks * BLOCK
-            kept += header_size
-            data_size = _padded(_data_bytes(cards))
-            hdu = HduLayout(len(hdus), offset, header_size, data_size, cards,
-                            b"".join(raw) if kept <= KEEP_HEADER_BYTES else None)
-            if hdu.end > size:
-                raise LayoutError(f"HDU {hdu.index}: the file is truncated: it is {size} bytes, "
-                                  f"the headers say {hdu.end}")
-            hdus.append(hdu)
-            offset = hdu.end
+    offset = 0
+    while offset < size:
+        handle.seek(offset)
+        cards: dict[str, str] = {}
+        blocks = 0
+        ended = False
+        raw: list[bytes] = []
+        while not ended:
+            block = handle.read(BLOCK)
+            if blocks == 0 and offset == 0 and not block.startswith(b"SIMPLE  ="):
+                raise LayoutError("not a FITS file (it does not start with SIMPLE =)")
+            if len(block) < BLOCK:
+                raise LayoutError(f"HDU {len(hdus)}: the header is cut short (no END card "
+                                  "before the end of the file): the file is truncated")
+            if blocks == 0 and offset > 0 and not block.startswith(b"XTENSION="):
+                # Trailing bytes after the last HDU: CRDS and astropy ignore zero fill.
+                if block.strip(b"\0 "):
+                    raise LayoutError(f"unexpected bytes after HDU {len(hdus) - 1} at "
+                                      f"offset {offset} (not an extension header)")
+                return hdus
+            if blocks > 0 and block.startswith(b"XTENSION="):
+                raise LayoutError(f"HDU {len(hdus)}: the header has no END card (the next "
+                                  "extension header follows without one)")
+            blocks += 1
+            if blocks > MAX_HEADER_BLOCKS:
+                raise LayoutError(f"HDU {len(hdus)}: no END card in the header")
+            raw.append(block)
+            for start in range(0, BLOCK, CARD):
+                key = block[start:start + 8]
+                if key == _END:
+                    ended = True
+                    break
+                if key in _WANTED or key.startswith(b"NAXIS"):
+                    cards.setdefault(key.decode("ascii", "replace").strip(),
+                                     _value(block[start:start + CARD]))
+        header_size = blocks * BLOCK
+        kept += header_size
+        data_size = _padded(_data_bytes(cards))
+        hdu = HduLayout(len(hdus), offset, header_size, data_size, cards,
+                        b"".join(raw) if kept <= KEEP_HEADER_BYTES else None)
+        if hdu.end > size:
+            raise LayoutError(f"HDU {hdu.index}: the file is truncated: it is {size} bytes, "
+                              f"the headers say {hdu.end}")
+        hdus.append(hdu)
+        offset = hdu.end
     if not hdus:
         raise LayoutError("the file is empty")
     return hdus

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from pathlib import Path
+from typing import BinaryIO
 
 from crds_deliver.certify import keywords
 from crds_deliver.certify.asdffile import asdf_available, read_asdf
@@ -19,7 +20,7 @@ from crds_deliver.certify.deep import DeepCheck, deep_findings
 from crds_deliver.certify.extras import deep_checks_available
 from crds_deliver.certify.findings import CertifyResult, Finding, error, info, warning
 from crds_deliver.certify.identify import Identity, identify_header
-from crds_deliver.certify.layout import LayoutError, read_layout
+from crds_deliver.certify.layout import LayoutError, layout_of
 from crds_deliver.certify.matching import rmap_case
 from crds_deliver.certify.memo import remembered
 from crds_deliver.certify.structure import Header, check_structure
@@ -36,7 +37,11 @@ _KEYWORD_RULES = {"hst": keywords.hst_keywords, "jwst": keywords.jwst_keywords,
 def sniff(path: Path) -> str:
     """'fits', 'asdf' or 'other', from the first bytes (the extension can lie)."""
     with path.open("rb") as handle:
-        head = handle.read(9)
+        return _kind(handle)
+
+
+def _kind(handle: BinaryIO) -> str:
+    head = handle.read(len(FITS_MAGIC))
     if head.startswith(FITS_MAGIC):
         return "fits"
     if head.startswith(ASDF_MAGIC):
@@ -55,19 +60,16 @@ class Preflight:
         self.deep = deep  # crds's certifier, here or in a worker process (deep_pool.py)
         self.findings: list[Finding] = []
         self.sums: FitsSums | None = None
+        self.kind = "unreadable"
         try:
-            self.kind = sniff(path)
+            with path.open("rb") as handle:  # one open for the kind and a FITS file's layout
+                self.kind = _kind(handle)
+                if self.kind == "fits":
+                    self.sums = FitsSums(layout_of(handle))
+        except LayoutError as exc:
+            self.findings.append(error(self.name, str(exc)))
         except OSError as exc:
-            self.kind = "unreadable"
             self.findings.append(error(self.name, f"cannot read: {exc.strerror or exc}"))
-            return
-        if self.kind == "fits":
-            try:
-                self.sums = FitsSums(read_layout(path))
-            except LayoutError as exc:
-                self.findings.append(error(self.name, str(exc)))
-            except OSError as exc:
-                self.findings.append(error(self.name, f"cannot read: {exc.strerror or exc}"))
 
     @property
     def consumers(self) -> list[Consumer]:
