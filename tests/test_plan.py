@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
@@ -16,6 +15,7 @@ import yaml
 from crds_deliver.manifest import load_manifest
 from crds_deliver.plan import Action, make_plan, replace_pinned
 from crds_deliver.problems import Severity
+from tests.fixtures.cli_process import run_command
 from tests.fixtures.examples import copy_examples
 from tests.fixtures.fits import make_delivery, write_jwst_ref
 
@@ -25,9 +25,7 @@ PLAN_SCHEMA = json.loads((REPO / "crds_deliver/schemas/plan.schema.json").read_t
 
 def run_plan(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
     """The real command line, in a child process (stderr is not a terminal: no progress bars)."""
-    code = "from crds_deliver.cli import main; main()"
-    return subprocess.run([sys.executable, "-c", code, "plan", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+    return run_command(["plan", *args], cwd=cwd)
 
 
 def miri_delivery(tmp_path: Path, count: int = 2, **kw) -> Path:

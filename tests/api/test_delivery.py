@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +14,12 @@ from crds_deliver import Delivery, DeliveryError
 from crds_deliver.cli import app
 from crds_deliver.problems import Severity
 from tests.api.conftest import EXAMPLE
+from tests.fixtures.cli_process import run_command
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     """The real command line in a child process, as a user or CI runs it."""
-    return subprocess.run([sys.executable, "-m", "crds_deliver", *args], capture_output=True,
-                          text=True, timeout=120)
+    return run_command(args)
 
 
 def test_plan_of_a_loaded_manifest_is_what_plan_json_prints(example: Path) -> None:

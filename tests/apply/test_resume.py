@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,16 +11,15 @@ import yaml
 from crds_deliver.lock import lock_path
 from crds_deliver.record import record_path
 from crds_deliver.sandbox import SandboxSettings
+from tests.fixtures.cli_process import CliProcess
 from tests.fixtures.repo import sandbox_env
 
 
-def _start_apply(manifest: Path, sb) -> subprocess.Popen:
-    env = {**os.environ, **sandbox_env(sb)}
-    return subprocess.Popen([sys.executable, "-m", "crds_deliver", "apply", "--yes", str(manifest)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _start_apply(manifest: Path, sb) -> CliProcess:
+    return CliProcess(["apply", "--yes", manifest], env={**os.environ, **sandbox_env(sb)})
 
 
-def _wait_for_state(manifest: Path, state: str, proc: subprocess.Popen,
+def _wait_for_state(manifest: Path, state: str, proc: CliProcess,
                     timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

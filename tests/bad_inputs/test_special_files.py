@@ -7,21 +7,19 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import pytest
 import yaml
 
 from crds_deliver.record import record_path
+from tests.fixtures.cli_process import run_command
 from tests.fixtures.repo import sandbox_env
 
 HANG_GUARD = 60  # seconds: only there so a regression fails instead of blocking the suite
 
 
 def _run(sb, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "crds_deliver", *map(str, args)],
-                          env={**os.environ, **sandbox_env(sb)}, capture_output=True, text=True,
-                          timeout=HANG_GUARD)
+    return run_command(args, env={**os.environ, **sandbox_env(sb)}, timeout=HANG_GUARD)
 
 
 def _special(path, kind: str) -> None:

@@ -5,28 +5,23 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import yaml
 
 from crds_deliver.record import record_path
+from tests.fixtures.cli_process import CliProcess
 from tests.fixtures.repo import sandbox_env
 from tests.fixtures.sandbox import SandboxWeb
 
 
 def start_apply(manifest: Path, sb, *args: str, env: dict[str, str] | None = None,
-                output: Path | None = None) -> subprocess.Popen:
-    """`python -m crds_deliver apply MANIFEST` as a separate process pointed at `sb`."""
+                output: Path | None = None) -> CliProcess:
+    """`crds-deliver apply --yes MANIFEST ARGS` as a separate process pointed at `sb`, its
+    stdout and stderr in `output` (default: discarded)."""
     full = {**os.environ, **sandbox_env(sb), **(env or {})}
-    command = [sys.executable, "-m", "crds_deliver", "apply", "--yes", str(manifest), *args]
-    if output is None:
-        return subprocess.Popen(command, env=full, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.STDOUT)
-    with open(output, "wb") as sink:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(command, env=full, stdout=sink, stderr=subprocess.STDOUT)
+    return CliProcess(["apply", "--yes", manifest, *args], env=full, output=output)
 
 
 def record_state(manifest: Path) -> str | None:
@@ -36,7 +31,7 @@ def record_state(manifest: Path) -> str | None:
     return (yaml.safe_load(path.read_text()) or {}).get("state")
 
 
-def wait_until(condition, proc: subprocess.Popen | None = None, timeout: float = 60,
+def wait_until(condition, proc: CliProcess | None = None, timeout: float = 60,
                what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

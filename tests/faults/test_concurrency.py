@@ -19,6 +19,7 @@ from tests.faults.helpers import (
     start_apply,
     wait_until,
 )
+from tests.fixtures.cli_process import run_command
 
 
 def _two_manifest_repo(delivery_repo):
@@ -62,9 +63,7 @@ def test_two_applies_without_wait_never_post_twice(delivery_repo, sandbox, tmp_p
             assert record_data(manifest)["state"] in ("SUBMITTED", "READY")
     # whatever the first round left, a plain re-run finishes it without posting again
     posted = sandbox.stats.submission_posts
-    done = subprocess.run([sys.executable, "-m", "crds_deliver", "apply", "--yes",
-                           str(repo.root / "manifests")], env=_env(sandbox),
-                          capture_output=True, text=True, timeout=120)
+    done = run_command(["apply", "--yes", repo.root / "manifests"], env=_env(sandbox))
     assert done.returncode == 0, done.stdout + done.stderr
     assert sandbox.stats.submission_posts == len(manifests)
     assert posted <= sandbox.stats.submission_posts
@@ -94,9 +93,7 @@ def test_overlapping_applies_never_mix_their_files(delivery_repo, sandbox, tmp_p
     # Either run may find the other holding a manifest's lock (exit 3), never fail (exit 1).
     assert set(codes) <= {0, 3}, output
     assert "FAILED" not in output
-    rerun = subprocess.run([sys.executable, "-m", "crds_deliver", "apply", "--yes",
-                            str(repo.root / "manifests")], env=_env(sandbox),
-                           capture_output=True, text=True, timeout=120)
+    rerun = run_command(["apply", "--yes", repo.root / "manifests"], env=_env(sandbox))
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     ledger.posts(len(manifests), sandbox.stats.submission_posts)
     assert sandbox.stats.submission_posts == len(manifests)

@@ -6,11 +6,10 @@ server's lock status across machines)."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 from crds_deliver.record import load_record
 from tests.faults.helpers import local_files, record_data, server_has_exactly
+from tests.fixtures.cli_process import CliProcess
 from tests.fixtures.repo import git, sandbox_env
 from tests.fixtures.sandbox import SandboxWeb
 
@@ -59,11 +58,12 @@ def test_four_checkouts_at_once_deliver_once(delivery_repo, sandbox, tmp_path, l
     repo = delivery_repo(files=1)
     manifests = [_clone(repo, tmp_path / f"checkout-{i}") for i in range(4)]
     env = {**os.environ, **sandbox_env(sandbox), "CRDS_DELIVER_LOCK_DIR": str(tmp_path / "l")}
-    procs = [subprocess.Popen([sys.executable, "-m", "crds_deliver", "apply", "--yes", str(m),
-                               "--wait"], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True) for m in manifests]
-    outputs = [p.communicate(timeout=300)[0] for p in procs]
-    assert [p.returncode for p in procs] == [0, 0, 0, 0], "\n".join(outputs)
+    logs = [tmp_path / f"apply-{i}.log" for i in range(len(manifests))]
+    procs = [CliProcess(["apply", "--yes", m, "--wait"], env=env, output=log)
+             for m, log in zip(manifests, logs, strict=True)]
+    codes = [p.wait(timeout=300) for p in procs]
+    outputs = [log.read_text() for log in logs]
+    assert codes == [0, 0, 0, 0], "\n".join(outputs)
     assert not any("Traceback" in o for o in outputs)
     ledger.posts(1, sandbox.stats.submission_posts)
     assert sandbox.stats.submission_posts == 1

@@ -1,8 +1,8 @@
 """Randomized kills: `crds-deliver apply` SIGKILLed at a random moment of a delivery (after a
 random number of the server's requests, plus a random few milliseconds), then re-run until its
-record is terminal or READY. Each killed apply is a separate process running the CLI's
-`main()`, forked from a forkserver that has the package (and crds with the JWST datamodels)
-imported already: a fresh interpreter would spend most of each run importing them. Each of
+record is terminal or READY. Each killed apply is a separate process forked warm
+(tests/fixtures/cli_process.py): a fresh interpreter would spend most of each run importing
+and warming crds. Each of
 RUNS deliveries (new files every time) must end with exactly one submission post on the
 sandbox, a record that says what the server shows, and its files on the server bit for bit,
 once.
@@ -13,16 +13,15 @@ chunk has its own sandbox. The seed is printed, so a failing run can be replayed
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import random
-import sys
 import time
 
 import pytest
 
 from crds_deliver.record import load_record
 from tests.faults.helpers import local_files, server_has_exactly
+from tests.fixtures.cli_process import CliProcess
 from tests.fixtures.repo import sandbox_env
 
 RUNS = 100
@@ -32,35 +31,15 @@ FINAL = {"READY", "CONFIRMED"}
 SEED = int(os.environ.get("CRDS_DELIVER_KILL_SEED") or random.SystemRandom().randrange(10**6))
 
 
-_FORKS = multiprocessing.get_context("forkserver")
-# plan's deep checks import crds and stdatamodels (seconds of CPU): once, in the server.
-_FORKS.set_forkserver_preload(["crds_deliver.cli", "crds_deliver.plan", "tests.faults",
-                               "crds.certify.certify", "crds.jwst.locate",
-                               "stdatamodels.jwst.datamodels"])
-
-
-def _apply_process(manifest: str, env: dict[str, str]) -> None:
-    """In the forked child: `crds-deliver apply MANIFEST` with `env`, output discarded."""
-    os.environ.update(env)
-    sink = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(sink, 1)
-    os.dup2(sink, 2)
-    from crds_deliver.cli import main
-
-    sys.argv = ["crds-deliver", "apply", "--yes", manifest]
-    main()
-
-
 def _kill_at_random(manifest, sb, env, rng: random.Random) -> str:
     """Start apply, kill it after a random number of server requests (or let it finish)."""
     target = sb.stats.requests + rng.randrange(REQUESTS_PER_DELIVERY)
-    proc = _FORKS.Process(target=_apply_process, args=(str(manifest), env))
-    proc.start()
-    while proc.is_alive() and sb.stats.requests < target:
+    proc = CliProcess(["apply", "--yes", manifest], env={**os.environ, **env})
+    while proc.poll() is None and sb.stats.requests < target:
         time.sleep(0.002)
     time.sleep(rng.random() * 0.02)
     proc.kill()
-    proc.join()
+    proc.wait()
     return f"killed at request {sb.stats.requests - target + 1} of the target's"
 
 

@@ -16,6 +16,7 @@ from crds_deliver.crds import CrdsClient, LoginError, Timeouts
 from crds_deliver.credentials import Token
 from crds_deliver.errors import ConfigurationError
 from crds_deliver.sandbox import SandboxSettings
+from tests.fixtures.cli_process import run_command
 from tests.fixtures.repo import sandbox_env
 
 TOKEN = "5ec4e7d0c0ffee5ec4e7d0c0ffee5ec4"
@@ -32,9 +33,7 @@ def _files_containing(root: Path, needle: str) -> list[str]:
 
 
 def _run(args: list[str], env: dict[str, str], cwd: Path) -> str:
-    done = subprocess.run([sys.executable, "-m", "crds_deliver", *args], cwd=cwd,
-                          env={**os.environ, **env}, capture_output=True, text=True,
-                          timeout=120)
+    done = run_command(args, env={**os.environ, **env}, cwd=cwd)
     return done.stdout + done.stderr
 
 
