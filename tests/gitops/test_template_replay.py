@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.fixtures.fits import manifest_text, write_jwst_ref
+from tests.fixtures.fits import manifest_text, write_hst_ref
 from tests.fixtures.repo import git, sandbox_env
 
 ROOT = Path(__file__).resolve().parents[2]
 GITHUB = ROOT / "templates/github/crds-deliver.yml"
 GITLAB = ROOT / "templates/gitlab/.gitlab-ci.yml"
 BRANCH = "main"
+FOLDER = "manifests/hst/wfc3"
 
 
 def _github_steps(job: str) -> list[str]:
@@ -88,11 +89,13 @@ class Developer:
         git(self.root, "config", "user.email", "jane@example.org")
 
     def add_manifest(self, name: str) -> None:
-        folder = self.root / "manifests/jwst/miri"
-        write_jwst_ref(folder / f"refs-{name}/jwst_miri_dark_0001.fits",
-                       {"DESCRIP": f"MIRI imager dark {name} from 2026 flight data"})
+        """An HST delivery: the templates do the same for every project, and crds certifies
+        HST files without the seconds of datamodel loading each JWST run's process pays."""
+        folder = self.root / FOLDER
+        write_hst_ref(folder / f"refs-{name}/{name[:5]:x<5}001i_bia.fits",
+                      {"DESCRIP": f"UVIS bias {name} from 2026 flight data"})
         (folder / f"{name}.yaml").write_text(
-            manifest_text("jwst", "miri", "DARK", [f"refs-{name}/jwst_miri_dark_*.fits"], None))
+            manifest_text("hst", "wfc3", "BIAS", [f"refs-{name}/*_bia.fits"], None))
 
     def merge(self, message: str) -> str:
         """Commit what changed on a branch and merge it into main (fast-forward or merge)."""
@@ -118,7 +121,7 @@ class Developer:
 
 
 def _remote_state(remote: Path, name: str) -> str | None:
-    done = subprocess.run(["git", "show", f"{BRANCH}:manifests/jwst/miri/{name}.result.yaml"],
+    done = subprocess.run(["git", "show", f"{BRANCH}:{FOLDER}/{name}.result.yaml"],
                           cwd=remote, capture_output=True, text=True)
     return yaml.safe_load(done.stdout)["state"] if done.returncode == 0 else None
 
@@ -126,7 +129,8 @@ def _remote_state(remote: Path, name: str) -> str | None:
 @pytest.mark.timeout(900)  # a dozen CI steps, each a real process
 @pytest.mark.parametrize("kind", ["github", "gitlab"])
 def test_template_runs_deliver_each_manifest_once_and_push_every_record(
-        kind: str, sandbox, tmp_path: Path) -> None:
+        kind: str, sandbox_factory, tmp_path: Path) -> None:
+    sandbox = sandbox_factory("hst")
     remote = tmp_path / "remote.git"
     subprocess.run(["git", "init", "-q", "--bare", "-b", BRANCH, str(remote)], check=True)
     git(remote, "config", "receive.advertisePushOptions", "true")  # GitLab's -o ci.skip
@@ -164,7 +168,7 @@ def test_template_runs_deliver_each_manifest_once_and_push_every_record(
     assert sandbox.stats.submission_posts == 3
 
     # The decision: a merged first.confirm confirms it; the others keep waiting.
-    (dev.root / "manifests/jwst/miri/first.confirm").write_text("results page checked\n")
+    (dev.root / FOLDER / "first.confirm").write_text("results page checked\n")
     done = ci.deliver(ci.checkout(dev.merge("Confirm the first darks")))
     assert done.returncode == 0, done.stdout + done.stderr
     assert [_remote_state(remote, n) for n in ("first", "second", "third")] == \
