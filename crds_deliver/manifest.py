@@ -24,6 +24,7 @@ import yaml
 
 from crds_deliver.bounded import NotReadable, read_bounded
 from crds_deliver.conformance import Check, compile_schema
+from crds_deliver.fast_yaml import LOADER
 from crds_deliver.formspec import CHOICE, all_fields
 from crds_deliver.problems import Problem
 from crds_deliver.projects import INSTRUMENTS
@@ -40,8 +41,6 @@ FieldPath = tuple  # of str keys and int list indices
 
 # A MAST token is 32 hex digits; no legitimate manifest value looks like that.
 TOKEN_LIKE = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{32}(?![0-9a-fA-F])")
-# libyaml's parser is several times faster and gives the same nodes and marks.
-_COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR_TAG = "tag:yaml.org,2002:str"
 
 # The tags plain YAML resolves to; anything else (!!python/..., custom tags) is refused.
@@ -262,7 +261,7 @@ def _char_at(text: str, line: int, column: int) -> str:
 
 def _compose(text: str, file: str) -> tuple[yaml.Node | None, list[Problem]]:
     try:
-        nodes = list(yaml.compose_all(text, Loader=_COMPOSER))
+        nodes = list(yaml.compose_all(text, Loader=LOADER))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)

@@ -31,13 +31,8 @@ import yaml
 
 from crds_deliver.bounded import NotReadable, read_bounded
 from crds_deliver.errors import CrdsDeliverError
+from crds_deliver.fast_yaml import DUMPER, LOADER
 from crds_deliver.problems import Problem, Severity
-
-# libyaml's C parser and emitter where PyYAML has them, with the safe constructors and
-# representers: the same text and values as safe_load/safe_dump (a test compares), at a fifth
-# of the time; apply rewrites a 200-file record every second while the server reports.
-LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 RECORD_FORMAT = "crds-deliver-result/1"
 # Records hold every progress message of a delivery; a few MB is far more than any needs.
@@ -91,6 +86,15 @@ def load_record(manifest_path: Path) -> dict[str, Any] | None:
     path = record_path(manifest_path)
     if not os.path.lexists(path):
         return None
+    return read_record(path, manifest_path)
+
+
+def read_record(path: Path, manifest_path: Path | None = None) -> dict[str, Any]:
+    """The record at `path` as plain data, read as load_record reads it (bounded, valid YAML,
+    valid against the schema), else a RecordError that says how to get out of it (with the
+    `forget` command when the manifest is known)."""
+    way_out = (f"run `crds-deliver forget {manifest_path}` to drop it" if manifest_path
+               else "drop it")
     try:
         data = yaml.load(read_bounded(path, MAX_RECORD_BYTES, "result record").decode("utf-8"),
                          Loader=LOADER)
@@ -106,8 +110,7 @@ def load_record(manifest_path: Path) -> dict[str, Any] | None:
         raise RecordError(f"{path}: not a valid result record (edited by hand, or not written "
                           f"by crds-deliver): {'; '.join(errors[:3])}"
                           + (f" (and {len(errors) - 3} more)" if len(errors) > 3 else "")
-                          + f". Restore it from git, or run `crds-deliver forget "
-                          f"{manifest_path}` to drop it")
+                          + f". Restore it from git, or {way_out}")
     return data
 
 

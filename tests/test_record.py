@@ -157,7 +157,7 @@ def test_records_are_written_and_read_as_the_pure_python_yaml_would(tmp_path) ->
     numbers in strings, empty and null values)."""
     import yaml
 
-    from crds_deliver.record import DUMPER, LOADER
+    from crds_deliver.fast_yaml import DUMPER, LOADER
 
     if DUMPER is yaml.SafeDumper:
         pytest.skip("this PyYAML has no libyaml")

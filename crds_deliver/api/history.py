@@ -9,10 +9,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import yaml
-
 from crds_deliver.api.values import FileArg
 from crds_deliver.manifest import RESULT_SUFFIXES
+from crds_deliver.record import RecordError, read_record
 
 COLUMNS = ("date", "manifest", "project", "instrument", "files", "official", "state", "context")
 
@@ -76,15 +75,13 @@ def record_files(paths: Sequence[Path]) -> list[Path]:
 
 
 def _entry(path: Path, base: Path) -> HistoryEntry:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        data = {"state": f"unreadable ({type(exc).__name__})"}
-    if not isinstance(data, dict):
-        data = {"state": "unreadable (not a mapping)"}
+    try:  # bounded and checked as apply reads it: a FIFO or a forged record shows as such
+        data = read_record(path)
+    except RecordError:
+        data = {"state": "unreadable"}  # `crds-deliver status MANIFEST` says why
     manifest = path.with_name((data.get("manifest") or {}).get("path") or path.name)
-    try:
-        shown = str(manifest.resolve().relative_to(base.resolve()))
+    try:  # the folder resolved, not the name: a symlinked record is shown where it is
+        shown = str((manifest.parent.resolve() / manifest.name).relative_to(base.resolve()))
     except ValueError:
         shown = str(manifest)
     files = data.get("files") or []

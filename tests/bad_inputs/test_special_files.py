@@ -5,6 +5,7 @@ exit, in bounded time, never a traceback and never trusted."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 
@@ -60,6 +61,25 @@ def test_record_that_is_not_a_regular_file(kind, delivery_repo, sandbox, ledger)
     assert "not a regular file" in output, output
     ledger.posts(0, sandbox.stats.submission_posts)
     assert sandbox.stats.submission_posts == 0
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "forged"])
+def test_history_shows_a_record_it_cannot_trust_as_unreadable(kind, delivery_repo, sandbox,
+                                                              run_cli):
+    """history reads records as apply does: a special file does not block it, and a forged
+    record's state is not shown as the delivery's."""
+    repo = delivery_repo(files=1)
+    other = repo.add_manifest("manifests/jwst/miri/other.yaml", files=1, tag="o")
+    assert run_cli(["apply", "--yes", other], sandbox).exit_code == 0
+    if kind == "forged":
+        record_path(repo.manifest).write_text("state: CONFIRMED\n")
+    else:
+        _special(record_path(repo.manifest), kind)
+    done = _run(sandbox, "history", "-f", "json", repo.root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    states = {row["manifest"]: row["state"] for row in json.loads(done.stdout)}
+    assert states == {"manifests/jwst/miri/darks.result.yaml": "unreadable",  # the bad file
+                      "manifests/jwst/miri/other.yaml": "READY"}
 
 
 FORGED = {
