@@ -8,7 +8,6 @@ import gzip
 import hashlib
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
@@ -16,6 +15,7 @@ import jsonschema
 from crds_deliver.plan import RulesSource, make_plan
 from crds_deliver.problems import Severity
 from crds_deliver.rules.refkeys import match_values, read_keys
+from tests.fixtures.cli_process import run_command
 from tests.fixtures.fits import make_delivery, write_hst_ref
 from tests.rules.cache import write_cache
 
@@ -25,9 +25,7 @@ RMAP = "hst_wfc3_biasfile_0001.rmap"
 
 
 def _plan_cli(*args: str) -> subprocess.CompletedProcess:
-    code = "from crds_deliver.cli import main; main()"
-    return subprocess.run([sys.executable, "-c", code, "plan", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    return run_command(["plan", *args], cwd=REPO)
 
 
 def _bias_delivery(tmp_path: Path, overrides: list[dict]) -> Path:

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import sys
 import warnings
 from pathlib import Path
 
 from astropy.io import fits
 
+from tests.fixtures.cli_process import run_command
 from tests.fixtures.fits import write_hst_ref
 
 
 def _stamp(*args: str) -> subprocess.CompletedProcess:
-    code = "from crds_deliver.cli import main; main()"
-    return subprocess.run([sys.executable, "-c", code, "stamp", *args], capture_output=True,
-                          text=True, timeout=120)
+    return run_command(["stamp", *args])
 
 
 def test_stamp_writes_crdsuniq_and_valid_checksums(tmp_path: Path) -> None:
