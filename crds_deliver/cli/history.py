@@ -18,7 +18,11 @@ def history(
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f",
                                         help="text, json or markdown."),
 ) -> None:
-    """List all deliveries (date, manifest, files, official names, state, context)."""
+    """List all deliveries (date, manifest, files, official names, state, context).
+
+    A record that is not a valid result record (edited by hand, or not a regular file) is
+    listed by its own path with the state `unreadable`; `status` on its manifest says why.
+    """
     from crds_deliver.api.history import COLUMNS
     from crds_deliver.api.history import history as recorded
 
