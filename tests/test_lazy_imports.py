@@ -57,3 +57,20 @@ def test_validate_imports_no_heavy_package(tmp_path):
     assert code == 1  # the broken manifest was read and reported: validate did its work
     assert {"yaml", "jsonschema"} <= loaded
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def test_plan_of_plain_fits_headers_without_the_crds_extra_imports_no_astropy(tmp_path):
+    """A WFC3 bias has plainly standard headers: strict_header.py reads them, and without the
+    crds extra (blocked here) nothing else needs astropy, so plan does not pay its import."""
+    shutil.copytree(REPO / "manifests" / "hst", tmp_path / "hst")
+    probe = "import sys; sys.modules['crds'] = None\n" + PROBE
+    result = subprocess.run([sys.executable, "-c", probe, "plan", "--format", "json",
+                             str(tmp_path / "hst")], capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in result.stderr, result.stderr
+    *plan_lines, last = result.stdout.splitlines()
+    report, plan = json.loads(last), json.loads("\n".join(plan_lines))
+    assert report["exit"] in (0, None), result.stdout
+    [manifest] = plan["manifests"]
+    assert (manifest["action"], manifest["errors"]) == ("DELIVER", 0)  # the headers were read
+    assert "numpy" in report["loaded"]  # the FITS checksums were computed
+    assert "astropy" not in report["loaded"]
