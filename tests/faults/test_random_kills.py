@@ -2,10 +2,9 @@
 random number of the server's requests, plus a random few milliseconds), then re-run until its
 record is terminal or READY. Each killed apply is a separate process forked warm
 (tests/fixtures/cli_process.py): a fresh interpreter would spend most of each run importing
-and warming crds. Each of
-RUNS deliveries (new files every time) must end with exactly one submission post on the
-sandbox, a record that says what the server shows, and its files on the server bit for bit,
-once.
+and warming crds. Each of RUNS deliveries (new files every time) must end with exactly one
+submission post on the sandbox, a record that says what the server shows, and its files on
+the server bit for bit, once.
 
 Split into CHUNKS parametrized cases so pytest-xdist spreads them over its workers; each
 chunk has its own sandbox. The seed is printed, so a failing run can be replayed
