@@ -8,6 +8,7 @@ flattened to dotted upper-case names (ROMAN.META.USEAFTER) as CRDS does.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,12 +26,25 @@ def asdf_available() -> bool:
     return True
 
 
-def _scalar(value: Any) -> Any:
-    """Times become `YYYY-MM-DDTHH:MM:SS` (CRDS drops fractions); other scalars unchanged."""
+# A time as asdf writes it in ISO form (`2026-01-01T00:00:00.000`, or with a blank).
+_ISO_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d*)?")
+
+
+def _scalar(value: Any, time: bool = False) -> Any:
+    """Times become `YYYY-MM-DDTHH:MM:SS` (CRDS drops fractions); other scalars unchanged.
+
+    A time is an astropy Time when asdf-astropy is installed (the roman extra), else the
+    text (or value/format/scale mapping) as written under a `time/time-1.x` tag. Both give
+    the same value: otherwise a Roman USEAFTER was refused for its fraction where the server,
+    which reads a Time, accepts it.
+    """
     if hasattr(value, "isot"):
         return str(value.isot)[:19]
+    time = time or "/time/time-" in str(getattr(value, "_tag", ""))
     if isinstance(value, Mapping) and "value" in value and len(value) <= 3:
-        return _scalar(value["value"])
+        return _scalar(value["value"], time)
+    if time and isinstance(value, str) and (found := _ISO_TIME.fullmatch(value.strip())):
+        return f"{found[1]}T{found[2]}"
     return value
 
 

@@ -234,3 +234,27 @@ def test_without_asdf_roman_files_get_a_needs_the_extra_warning(tmp_path: Path) 
     assert (instrument, reftype) == ("wfi", "dark")
     assert [(f["severity"], "roman extra" in f["message"]) for f in findings] == [
         ("warning", True)]
+
+
+def test_with_asdf_alone_a_roman_useafter_time_is_read_as_with_the_extra(tmp_path: Path) -> None:
+    """asdf without asdf-astropy and roman_datamodels (what the sandbox extra installs) hands
+    the time back as the tagged text `2026-01-01T00:00:00.000`: it must give the same
+    USEAFTER as an astropy Time does, not an error for its fraction."""
+    pytest.importorskip("asdf_astropy")
+    import json
+    import subprocess
+    import sys
+
+    from astropy.time import Time
+
+    path = write_roman_ref(tmp_path / "roman_wfi_dark_0001.asdf",
+                           {"useafter": Time("2026-01-01T00:00:00.000", format="isot")})
+    code = ("import sys, json, warnings; warnings.simplefilter('ignore')\n"
+            "sys.modules['asdf_astropy'] = sys.modules['roman_datamodels'] = None\n"
+            "from pathlib import Path\n"
+            "from crds_deliver.certify.asdffile import read_asdf\n"
+            f"header, findings = read_asdf(Path({str(path)!r}), 'x')\n"
+            "print(json.dumps([header.get('ROMAN.META.USEAFTER'), len(findings)]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert json.loads(out.stdout.splitlines()[-1]) == ["2026-01-01T00:00:00", 0]
