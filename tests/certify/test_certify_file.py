@@ -14,6 +14,7 @@ from crds_deliver.certify import CertifyResult, Finding, certify_file, identify
 from crds_deliver.certify.extras import deep_checks_available
 from crds_deliver.problems import Severity
 from tests.fixtures.fits import write_hst_ref, write_jwst_ref, write_roman_ref
+from tests.fixtures.without_packages import run_without
 
 HST_NAME = "a1b2c3d4i_bia.fits"
 JWST_NAME = "jwst_miri_dark_0001.fits"
@@ -218,19 +219,12 @@ def test_roman_useafter_stored_as_time_is_read_as_crds_does(tmp_path: Path) -> N
 
 def test_without_asdf_roman_files_get_a_needs_the_extra_warning(tmp_path: Path) -> None:
     pytest.importorskip("asdf")
-    import json
-    import subprocess
-    import sys
-
     path = write_roman_ref(tmp_path / "roman_wfi_dark_0001.asdf")
-    code = ("import sys, json; sys.modules['asdf'] = None\n"
-            "from pathlib import Path\n"
-            "from crds_deliver.certify import certify_file\n"
-            f"r = certify_file(Path({str(path)!r}), 'roman')\n"
-            "print(json.dumps([r.instrument, r.reftype, [f.to_dict() for f in r.findings]]))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    instrument, reftype, findings = json.loads(out.stdout)
+    (instrument, reftype, findings), _stderr = run_without(["asdf"], (
+        "from pathlib import Path\n"
+        "from crds_deliver.certify import certify_file\n"
+        f"r = certify_file(Path({str(path)!r}), 'roman')\n"
+        "result = [r.instrument, r.reftype, [f.to_dict() for f in r.findings]]"))
     assert (instrument, reftype) == ("wfi", "dark")
     assert [(f["severity"], "roman extra" in f["message"]) for f in findings] == [
         ("warning", True)]
@@ -241,20 +235,14 @@ def test_with_asdf_alone_a_roman_useafter_time_is_read_as_with_the_extra(tmp_pat
     the time back as the tagged text `2026-01-01T00:00:00.000`: it must give the same
     USEAFTER as an astropy Time does, not an error for its fraction."""
     pytest.importorskip("asdf_astropy")
-    import json
-    import subprocess
-    import sys
-
     from astropy.time import Time
 
     path = write_roman_ref(tmp_path / "roman_wfi_dark_0001.asdf",
                            {"useafter": Time("2026-01-01T00:00:00.000", format="isot")})
-    code = ("import sys, json, warnings; warnings.simplefilter('ignore')\n"
-            "sys.modules['asdf_astropy'] = sys.modules['roman_datamodels'] = None\n"
-            "from pathlib import Path\n"
-            "from crds_deliver.certify.asdffile import read_asdf\n"
-            f"header, findings = read_asdf(Path({str(path)!r}), 'x')\n"
-            "print(json.dumps([header.get('ROMAN.META.USEAFTER'), len(findings)]))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert json.loads(out.stdout.splitlines()[-1]) == ["2026-01-01T00:00:00", 0]
+    read, _stderr = run_without(["asdf_astropy", "roman_datamodels"], (
+        "import warnings; warnings.simplefilter('ignore')\n"
+        "from pathlib import Path\n"
+        "from crds_deliver.certify.asdffile import read_asdf\n"
+        f"header, findings = read_asdf(Path({str(path)!r}), 'x')\n"
+        "result = [header.get('ROMAN.META.USEAFTER'), len(findings)]"))
+    assert read == ["2026-01-01T00:00:00", 0]

@@ -3,9 +3,6 @@ deep `crds` checks degrade to one info finding when crds cannot be imported."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +14,7 @@ from crds_deliver.certify.checksums import FitsSums
 from crds_deliver.certify.layout import read_layout
 from crds_deliver.files import stream
 from tests.fixtures.fits import write_hst_ref
+from tests.fixtures.without_packages import run_without
 
 
 def _varied(path: Path) -> Path:
@@ -56,19 +54,15 @@ def test_each_changed_hdu_is_reported(tmp_path: Path) -> None:
 def test_without_crds_the_file_has_no_finding_and_the_run_names_the_extra(
         tmp_path: Path) -> None:
     path = write_hst_ref(tmp_path / "a1b2c3d4i_bia.fits")
-    code = (
-        "import sys, json; sys.modules['crds'] = None\n"
+    (findings, notice), stderr = run_without(["crds"], (
         "from pathlib import Path\n"
         "from crds_deliver.certify import certify_file\n"
         "from crds_deliver.certify.extras import partial_plan_notice\n"
         f"r = certify_file(Path({str(path)!r}), 'hst')\n"
-        "print(json.dumps([[f.to_dict() for f in r.findings], partial_plan_notice('hst')]))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    findings, notice = json.loads(out.stdout)
+        "result = [[f.to_dict() for f in r.findings], partial_plan_notice('hst')]"))
     assert findings == []
     assert "HST deep checks not run" in notice and "crds-deliver[crds]" in notice
-    assert out.stderr == ""
+    assert stderr == ""
 
 
 def test_crds_validators_run_when_installed(tmp_path: Path) -> None:
