@@ -13,7 +13,7 @@ import requests
 pytest.importorskip("crds")
 pytest.importorskip("bs4")
 
-from tests.compat.test_crds_clients import TOKEN, USER, _crds_submit, _env, _run, _sync  # noqa: E402
+from tests.compat.crds_programs import TOKEN, USER, crds_env, crds_submit, run, sync  # noqa: E402
 from tests.fixtures.fits import write_hst_ref  # noqa: E402
 
 pytestmark = [pytest.mark.compat, pytest.mark.timeout(240)]
@@ -26,14 +26,14 @@ SUBMIT = ["--monitor-processing", "--wait-for-completion", "--wipe-existing-file
 @pytest.fixture
 def hst(sandbox_factory, tmp_path: Path):
     sb = sandbox_factory("hst", username=USER, token=TOKEN)
-    _sync(sb.url, tmp_path / "cache", tmp_path, "hst")
+    sync(sb.url, tmp_path / "cache", tmp_path, "hst")
     return sb
 
 
 def test_wrong_token_is_the_clients_own_login_failure(hst, tmp_path: Path) -> None:
     bias = write_hst_ref(tmp_path / "a1b2c3d4i_bia.fits")
-    env = dict(_env(tmp_path / "cache", hst.url, "hst"), MAST_API_TOKEN="f" * 32)
-    done = _run(_crds_submit() + ["--files", str(bias), *SUBMIT], env, tmp_path)
+    env = dict(crds_env(tmp_path / "cache", hst.url, "hst"), MAST_API_TOKEN="f" * 32)
+    done = run(crds_submit() + ["--files", str(bias), *SUBMIT], env, tmp_path)
     output = done.stdout + done.stderr
     assert done.returncode != 0
     # The client's post check reads the page's error box before its login check would.
@@ -45,8 +45,8 @@ def test_wrong_token_is_the_clients_own_login_failure(hst, tmp_path: Path) -> No
 
 def test_bad_files_make_crds_submit_fail_and_autoconfirm_cancel(hst, tmp_path: Path) -> None:
     bias = write_hst_ref(tmp_path / "a1b2c3d4i_bia.fits", {"USEAFTER": "someday"})
-    done = _run(_crds_submit() + ["--files", str(bias), *SUBMIT, "--autoconfirm"],
-                _env(tmp_path / "cache", hst.url, "hst"), tmp_path)
+    done = run(crds_submit() + ["--files", str(bias), *SUBMIT, "--autoconfirm"],
+                crds_env(tmp_path / "cache", hst.url, "hst"), tmp_path)
     output = done.stdout + done.stderr
     assert done.returncode != 0, output  # the server's ERROR messages count as errors
     # The server's certify errors come back in crds certify's own words, file named.
@@ -61,13 +61,13 @@ def test_bad_files_make_crds_submit_fail_and_autoconfirm_cancel(hst, tmp_path: P
 def test_lock_stays_after_an_unconfirmed_submission_and_logout_releases_it(
         hst, tmp_path: Path) -> None:
     bias = write_hst_ref(tmp_path / "a1b2c3d4i_bia.fits")
-    env = _env(tmp_path / "cache", hst.url, "hst")
-    done = _run(_crds_submit() + ["--files", str(bias), *SUBMIT], env, tmp_path)
+    env = crds_env(tmp_path / "cache", hst.url, "hst")
+    done = run(crds_submit() + ["--files", str(bias), *SUBMIT], env, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     status = requests.get(f"{hst.url}lock_status/{USER}/", timeout=10).json()
     assert (status["name"], status["user"], status["is_expired"]) == ("wfc3", USER, False)
     # The same user may log in again (the client's lock pre-check only warns) ...
-    again = _run(_crds_submit() + ["--files", str(bias), "--logout"], env, tmp_path)
+    again = run(crds_submit() + ["--files", str(bias), "--logout"], env, tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
     # ... and logging out releases the lock, as on the real server.
     status = requests.get(f"{hst.url}lock_status/{USER}/", timeout=10).json()
@@ -77,7 +77,7 @@ def test_lock_stays_after_an_unconfirmed_submission_and_logout_releases_it(
 def test_get_build_context_and_browse_pages(hst, tmp_path: Path) -> None:
     code = ("from crds.client import api; "
             "print('BUILD', api.S.get_build_context('hst', '1.0.0'))")
-    done = _run([sys.executable, "-c", code], _env(tmp_path / "cache", hst.url, "hst"),
+    done = run([sys.executable, "-c", code], crds_env(tmp_path / "cache", hst.url, "hst"),
                 tmp_path)
     assert "BUILD hst_0001.pmap" in done.stdout, done.stdout + done.stderr
     for name in ("hst_0001.pmap", "hst_wfc3_biasfile_0001.rmap", "41100000i_bia.fits"):

@@ -4,10 +4,7 @@ certify errors on the progress channel where the crds client counts them."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,35 +13,19 @@ pytest.importorskip("crds")
 pytest.importorskip("stdatamodels")
 pytest.importorskip("bs4")
 
+from tests.compat.crds_programs import TOKEN, USER, crds_env, crds_submit, run, sync  # noqa: E402
 from tests.fixtures.fits import write_nircam_dark  # noqa: E402
 
 pytestmark = [pytest.mark.compat, pytest.mark.timeout(240)]
-
-TOKEN = "0123456789abcdef0123456789abcdef"
-USER = "jdoe"
-
-
-def _env(cache: Path, server_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRDS_")}
-    env.update(CRDS_OBSERVATORY="jwst", MAST_API_TOKEN=TOKEN, CRDS_USERNAME=USER,
-               CRDS_PATH=str(cache), CRDS_SERVER_URL=server_url)
-    return env
-
-
-def _crds(module: str, args: list[str], env: dict[str, str], cwd: Path
-          ) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", module, *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=200)
 
 
 def test_a_2d_nircam_dark_submitted_without_local_certify_ends_bad_files(
         sandbox_factory, tmp_path: Path) -> None:
     sb = sandbox_factory("jwst", username=USER, token=TOKEN)
-    env = _env(tmp_path / "cache", sb.url)
-    synced = _crds("crds.sync", ["--contexts", "jwst-edit"], env, tmp_path)
-    assert synced.returncode == 0, synced.stdout + synced.stderr
+    env = crds_env(tmp_path / "cache", sb.url)
+    sync(sb.url, tmp_path / "cache", tmp_path)
     dark = write_nircam_dark(tmp_path / "my_nircam_dark.fits", shape=(64, 64))
-    done = _crds("crds.submit", [
+    done = run(crds_submit() + [
         "--files", str(dark), "--monitor-processing", "--wait-for-completion",
         "--wipe-existing-files", "--creator", "NIRCam Team",
         "--description", "A 2-D NIRCam dark the server must refuse", "--change-level",

@@ -24,6 +24,7 @@ pytest.importorskip("crds")
 pytest.importorskip("stdatamodels")  # crds certifies JWST references through it
 pytest.importorskip("bs4")
 
+from tests.compat.crds_programs import python_script  # noqa: E402
 from tests.fixtures.notebook import crds_submission_script  # noqa: E402
 
 pytestmark = [pytest.mark.compat, pytest.mark.timeout(240)]
@@ -32,9 +33,11 @@ SEED_DARK = "jwst_miri_dark_0001.fits"  # the fresh sandbox's MIRI dark (the not
 
 
 def _notebook_env(server_url: str, token: str, cache: Path) -> dict[str, str]:
-    """Cells 26-27, with the crds programs of this interpreter first on PATH (`!crds ...`)."""
+    """Cells 26-27, with the crds programs of this interpreter first on PATH (`!crds ...`), and
+    crds's garbage collection around each FITS open switched off (it changes no verdict)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRDS_")}
     env.update(CRDS_SERVER_URL=server_url, CRDS_PATH=str(cache), MAST_API_TOKEN=token,
+               CRDS_EXPLICIT_GARBAGE_COLLECTION="False",
                PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]))
     return env
 
@@ -72,7 +75,7 @@ def test_the_notebook_resubmits_a_downloaded_seed_reference(sandbox_factory,
     # Cells 41-43, with crds's own rc_submit: local certify, upload, ReDCaT submission.
     script = tmp_path / "cells_41_43.py"
     script.write_text(crds_submission_script(sb.url, SEED_DARK))
-    done = subprocess.run([sys.executable, str(script)], env=env, cwd=folder,
+    done = subprocess.run(python_script(script), env=env, cwd=folder,
                           capture_output=True, text=True, timeout=200)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
