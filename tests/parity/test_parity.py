@@ -8,12 +8,13 @@ refuses what crds accepts) is allowed only for the deliberate cases of docs/cert
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,15 +58,22 @@ class Verdict:
         return not self.plan_errors
 
 
-def _crds_certify(cache: Path, jobs: list[dict[str, str]], work: Path) -> dict[str, dict]:
+@contextlib.contextmanager
+def _crds_certify(cache: Path, jobs: list[dict[str, str]], work: Path
+                  ) -> Iterator[Callable[[], dict[str, dict]]]:
+    """Start the one `crds certify` process; the function given waits for its verdicts. The
+    test's own verdicts are worked out meanwhile, on the other core."""
     request, results = work / "jobs.json", work / "results.json"
     request.write_text(json.dumps({"cache": str(cache), "jobs": jobs}))
-    done = subprocess.run([sys.executable, "-m", "tests.parity.crds_run", str(request),
+    with subprocess.Popen([sys.executable, "-m", "tests.parity.crds_run", str(request),
                            str(results)], env=environment(cache, dict(os.environ)),
-                          cwd=Path(__file__).resolve().parents[2], capture_output=True,
-                          text=True, timeout=1700)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return json.loads(results.read_text())
+                          cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True) as process:
+        def verdicts() -> dict[str, dict]:
+            output, _ = process.communicate(timeout=1700)
+            assert process.returncode == 0, output[-6000:]
+            return json.loads(results.read_text())
+        yield verdicts
 
 
 @pytest.fixture(scope="module")
@@ -83,14 +91,12 @@ def verdicts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Verdict]
                 for project, found in types.items()}
     jobs = [{"file": str(path), "context": contexts[cases[name].project]}
             for name, path in files.items()]
-    crds = _crds_certify(work / "cache", jobs, work)
-    found = []
-    for name, path in files.items():
-        result = certify_file(path, cases[name].project)
-        found.append(Verdict(cases[name], path, crds[str(path)]["errors"],
-                             crds[str(path)]["messages"],
-                             [f.message for f in result.findings if f.severity.value == "error"]))
-    yield found
+    with _crds_certify(work / "cache", jobs, work) as crds_verdicts:
+        ours = {name: [f.message for f in certify_file(path, cases[name].project).findings
+                       if f.severity.value == "error"] for name, path in files.items()}
+        crds = crds_verdicts()
+    yield [Verdict(cases[name], path, crds[str(path)]["errors"], crds[str(path)]["messages"],
+                   ours[name]) for name, path in files.items()]
 
 
 def _table(rows: list[Verdict]) -> str:
