@@ -95,43 +95,46 @@ def finding_line(finding) -> str:
     return printable(f"{finding.location()}: {finding.severity.value}: {finding.message}")
 
 
-def plans_text(plans: list, width: int = 110) -> str:
-    """Plans for people: a header line and a table of files per manifest, then the findings."""
-    import io
+_FILE_COLUMNS = ("file", "size", "type", "sha256", "errors", "warnings")
+_RIGHT_ALIGNED = frozenset({"size", "errors", "warnings"})
 
-    from rich.console import Console
-    from rich.table import Table
 
-    out = io.StringIO()
-    console = Console(file=out, width=width, force_terminal=False, color_system=None,
-                      highlight=False, soft_wrap=False)
+def _file_table(plan) -> list[str]:
+    """The plan's files as aligned columns, one line per file, never wrapped: a log or an
+    editor finds a file on its own line, however long its path."""
+    rows = [_FILE_COLUMNS]
+    for item in plan.files:
+        errors = sum(1 for f in item.findings if f.severity is Severity.ERROR)
+        warns = sum(1 for f in item.findings if f.severity is Severity.WARNING)
+        rows.append((printable(item.path), _size(item.size),
+                     f"{item.instrument or '?'} {item.reftype or '?'}",
+                     (item.sha256 or "")[:12], str(errors), str(warns)))
+    widths = [max(len(row[column]) for row in rows) for column in range(len(_FILE_COLUMNS))]
+    return ["  ".join(cell.rjust(width) if name in _RIGHT_ALIGNED else cell.ljust(width)
+                      for name, cell, width in zip(_FILE_COLUMNS, row, widths)).rstrip()
+            for row in rows]
+
+
+def plans_text(plans: list) -> str:
+    """Plans for people: a header line and a table of files per manifest, then the findings.
+    Plain text, written as it is: a path or reason is never read as markup nor wrapped."""
+    out = []
     for plan in plans:
         target = f"{plan.project} {plan.instrument} → {plan.server}" if plan.project else ""
-        console.print(f"{plan.manifest}: {plan.action.value} {target}".rstrip())
-        console.print(f"  {plan.reason}")
+        out.append(printable(f"{plan.manifest}: {plan.action.value} {target}".rstrip()))
+        out.append(printable(f"  {plan.reason}"))
         if plan.files:
-            table = Table(box=None, pad_edge=False, show_edge=False)
-            for column in ("file", "size", "type", "sha256", "errors", "warnings"):
-                table.add_column(column, justify="right" if column in (
-                    "size", "errors", "warnings") else "left")
-            for item in plan.files:
-                errors = sum(1 for f in item.findings if f.severity is Severity.ERROR)
-                warns = sum(1 for f in item.findings if f.severity is Severity.WARNING)
-                kind = f"{item.instrument or '?'} {item.reftype or '?'}"
-                table.add_row(printable(item.path), _size(item.size), kind,
-                              (item.sha256 or "")[:12], str(errors), str(warns))
-            console.print(table)
-        # Findings are printed as plain lines: never wrapped, so logs and editors can parse them.
+            out += _file_table(plan)
         lines = [problem_line(p) for p in plan.problems]
         lines += [finding_line(f) for f in plan.all_findings()]
         lines += rules_lines(plan)
-        out.write("".join(f"  {line}\n" for line in lines) + "\n")
+        out += [f"  {line}" for line in lines] + [""]
     summary = _plan_summary(plans)
     actions = ", ".join(f"{n} {a}" for a, n in sorted(summary["actions"].items()))
-    out.write("".join(f"warning: {printable(n)}\n" for n in summary.get("notices", [])))
-    out.write(f"{summary['manifests']} manifest(s): {actions}; {summary['errors']} error(s), "
-              f"{summary['warnings']} warning(s)\n")
-    return out.getvalue()
+    out += [f"warning: {printable(n)}" for n in summary.get("notices", [])]
+    out.append(f"{summary['manifests']} manifest(s): {actions}; {summary['errors']} error(s), "
+               f"{summary['warnings']} warning(s)")
+    return "".join(f"{line}\n" for line in out)
 
 
 def plan_error_lines(plan) -> list[str]:

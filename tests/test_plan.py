@@ -17,7 +17,7 @@ from crds_deliver.plan import Action, make_plan, replace_pinned
 from crds_deliver.problems import Severity
 from tests.fixtures.cli_process import run_command
 from tests.fixtures.examples import copy_examples
-from tests.fixtures.fits import make_delivery, write_jwst_ref
+from tests.fixtures.fits import make_delivery, write_hst_ref, write_jwst_ref
 
 REPO = Path(__file__).resolve().parents[1]
 PLAN_SCHEMA = json.loads((REPO / "crds_deliver/schemas/plan.schema.json").read_text())
@@ -186,3 +186,24 @@ def test_in_github_actions_findings_become_annotations_and_a_step_summary(
     assert out.returncode == 1
     assert "::error file=" in out.stdout and "form.instrument is nircam" in out.stdout
     assert summary.read_text().startswith("## crds-deliver plan")
+
+
+def test_text_plan_keeps_brackets_and_long_paths_on_one_line(tmp_path: Path) -> None:
+    """A path is printed as it is: not read as markup (`[bold]`), not wrapped, however long."""
+    deep = "refs/" + "/".join(["a_rather_long_folder_name"] * 6)
+    write_hst_ref(tmp_path / "repo" / deep / "a1b2c3d4i_bia.fits")
+    write_hst_ref(tmp_path / "repo" / "refs" / "b1b2c3d4i_bia.fits", {"USEAFTER": "someday"})
+    make_delivery(tmp_path / "repo", "hst", "wfc3", "BIAS", ["refs/**/*.fits"],
+                  name="[bold]wfc3.yaml")
+    out = run_plan("[bold]wfc3.yaml", cwd=tmp_path / "repo")
+    assert out.returncode == 1, out.stdout + out.stderr  # the bad USEAFTER
+    lines = out.stdout.splitlines()
+    assert lines[0] == "[bold]wfc3.yaml: REFUSE hst wfc3 → bit"
+    head = lines.index(next(line for line in lines if line.startswith("file ")))
+    table = lines[head:head + 3]
+    assert [row.split()[0] for row in table] == [
+        "file", f"{deep}/a1b2c3d4i_bia.fits", "refs/b1b2c3d4i_bia.fits"]
+    # Aligned columns: each row's error count ends where the header's "errors" does.
+    end = table[0].index("errors") + len("errors")
+    assert [row[end - 1] for row in table[1:]] == ["0", "1"]
+    assert all(len(row) == len(table[0]) for row in table)
