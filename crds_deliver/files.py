@@ -243,6 +243,30 @@ def _stream_in_threads(handle: BinaryIO, first: bytearray, count: int,
     return offset
 
 
+def read_if_small(path: Path, limit: int = CHUNK) -> tuple[int, bytes | None]:
+    """(size, the bytes) of a file of at most `limit` bytes, (size, None) of a larger one: one
+    open and one read, where a path lookup costs more than checking a small file's header."""
+    with path.open("rb", buffering=0) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            return size, None
+        data = handle.read(size + 1)
+        if len(data) > size:  # it grew since: read it to its end, as a stream would
+            data += handle.readall()
+        return len(data), data
+
+
+def digest_bytes(data: bytes, extra: Sequence[Consumer] = (),
+                 on_bytes: Callable[[int], None] | None = None) -> Digest:
+    """digest_file of a file already read whole (one chunk: `extra` consumers see it all)."""
+    view = memoryview(data)
+    for consume in extra:
+        consume(view, 0)
+    if on_bytes:
+        on_bytes(len(data))
+    return Digest(len(data), hashlib.sha1(data).hexdigest(), hashlib.sha256(data).hexdigest())
+
+
 def digest_file(path: Path, extra: Sequence[Consumer] = (),
                 on_bytes: Callable[[int], None] | None = None) -> Digest:
     """Size, sha1 and sha256 of a file in one read; `extra` consumers see the same chunks."""

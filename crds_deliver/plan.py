@@ -21,7 +21,13 @@ from pathlib import Path
 from crds_deliver.certify import CertifyResult, Finding, Preflight, deep, deep_pool
 from crds_deliver.certify.delivery import CertifiedFile, certify_delivery
 from crds_deliver.decision import DecisionError, decision_file, how_to_decide, read_decision
-from crds_deliver.files import ResolvedFile, digest_file, resolve_globs
+from crds_deliver.files import (
+    ResolvedFile,
+    digest_bytes,
+    digest_file,
+    read_if_small,
+    resolve_globs,
+)
 from crds_deliver.manifest import LoadResult, Manifest, load_manifest
 from crds_deliver.problems import Problem, Severity
 from crds_deliver.record import (
@@ -115,18 +121,22 @@ class ManifestPlan:
 
 def _certify_one(item: ResolvedFile, project: str, on_progress: Progress | None,
                  deep_check: deep.DeepCheck) -> PlannedFile:
-    preflight = Preflight(item.path, project, name=str(item.path), deep=deep_check)
+    """Certify and digest one file. A file of up to one chunk is read whole, once: its kind,
+    layout, sums and digests all come from that read (opening and reading cost more than
+    checking a small file's header)."""
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        if on_progress:
+            on_progress(item.relative, done, total)
+
+    done = 0
     try:
-        total = item.path.stat().st_size
-        done = 0
-
-        def advance(count: int) -> None:
-            nonlocal done
-            done += count
-            if on_progress:
-                on_progress(item.relative, done, total)
-
-        digest = digest_file(item.path, preflight.consumers, advance)
+        total, data = read_if_small(item.path)
+        preflight = Preflight(item.path, project, name=str(item.path), deep=deep_check,
+                              data=data)
+        digest = digest_bytes(data, preflight.consumers, advance) if data is not None else \
+            digest_file(item.path, preflight.consumers, advance)
     except OSError as exc:
         return PlannedFile(item.relative, None, None, None, None, None,
                            [Finding(Severity.ERROR, str(item.path),

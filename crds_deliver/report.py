@@ -111,8 +111,8 @@ def _file_table(plan) -> list[str]:
                      (item.sha256 or "")[:12], str(errors), str(warns)))
     widths = [max(len(row[column]) for row in rows) for column in range(len(_FILE_COLUMNS))]
     return ["  ".join(cell.rjust(width) if name in _RIGHT_ALIGNED else cell.ljust(width)
-                      for name, cell, width in zip(_FILE_COLUMNS, row, widths)).rstrip()
-            for row in rows]
+                      for name, cell, width in zip(_FILE_COLUMNS, row, widths, strict=True)
+                      ).rstrip() for row in rows]
 
 
 def plans_text(plans: list) -> str:

@@ -11,7 +11,9 @@ import pytest
 
 from crds_deliver.files import (
     FILES_ROOT_ENV,
+    digest_bytes,
     digest_file,
+    read_if_small,
     repository_root,
     resolve_globs,
     stream,
@@ -136,6 +138,23 @@ def test_digest_matches_hashlib(tmp_path: Path, size: int) -> None:
     assert digest.size == size == sum(seen)
     assert digest.sha1 == hashlib.sha1(data).hexdigest()
     assert digest.sha256 == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("size", [0, 1, 999, 1000])
+def test_a_file_read_whole_digests_as_a_streamed_one(tmp_path: Path, size: int) -> None:
+    """read_if_small gives a file of up to `limit` bytes whole (None above it), and
+    digest_bytes of those bytes is digest_file of the file, extra consumers included."""
+    path = _touch(tmp_path / "f.bin", os.urandom(size))
+    assert read_if_small(path, limit=1000) == (size, path.read_bytes())
+    assert read_if_small(path, limit=size - 1) == (size, None)
+    whole: list[bytes] = []
+    streamed: list[bytes] = []
+    seen: list[int] = []
+    digest = digest_bytes(path.read_bytes(), [lambda part, _o: whole.append(bytes(part))],
+                          seen.append)
+    assert digest == digest_file(path, [lambda part, _o: streamed.append(bytes(part))])
+    assert b"".join(whole) == b"".join(streamed) == path.read_bytes()
+    assert sum(seen) == size
 
 
 @pytest.mark.parametrize("size", [0, 999, 1000, 1001, 10_000, 12_345])

@@ -86,8 +86,9 @@ def read_layout(path: Path) -> list[HduLayout]:
 
 
 def layout_of(handle: BinaryIO) -> list[HduLayout]:
-    """read_layout of a file open for reading (from any position)."""
-    size = os.fstat(handle.fileno()).st_size
+    """read_layout of a file open for reading (from any position), or of its bytes in a
+    BytesIO."""
+    size = handle.seek(0, os.SEEK_END)
     hdus: list[HduLayout] = []
     kept = 0
     offset = 0

@@ -9,6 +9,7 @@ not hash the file (the sandbox server).
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
@@ -53,7 +54,9 @@ class Preflight:
     """Certification of one file, in two halves around the digest read."""
 
     def __init__(self, path: Path, project: str, name: str | None = None,
-                 deep: DeepCheck = deep_findings) -> None:
+                 deep: DeepCheck = deep_findings, data: bytes | None = None) -> None:
+        """`data`: the file's bytes when the caller read it whole (a small file: one read
+        for this, the digests and the sums); else the layout is read from the file."""
         self.path = path
         self.project = project
         self.name = name or str(path)
@@ -62,7 +65,8 @@ class Preflight:
         self.sums: FitsSums | None = None
         self.kind = "unreadable"
         try:
-            with path.open("rb") as handle:  # one open for the kind and a FITS file's layout
+            # One open for the kind and a FITS file's layout.
+            with path.open("rb") if data is None else io.BytesIO(data) as handle:
                 self.kind = _kind(handle)
                 if self.kind == "fits":
                     self.sums = FitsSums(layout_of(handle))

@@ -12,6 +12,7 @@ from astropy.table import Table
 
 from crds_deliver.certify.checksums import FitsSums
 from crds_deliver.certify.layout import read_layout
+from crds_deliver.certify.preflight import Preflight
 from crds_deliver.files import stream
 from tests.fixtures.fits import write_hst_ref
 from tests.fixtures.without_packages import run_without
@@ -49,6 +50,22 @@ def test_each_changed_hdu_is_reported(tmp_path: Path) -> None:
     stream(path, [sums.update], chunk=4096)
     assert sorted((hdu, key) for hdu, key, _ in sums.mismatches()) == [(2, "CHECKSUM"),
                                                                        (2, "DATASUM")]
+
+
+def test_a_preflight_of_the_bytes_read_whole_finds_what_one_of_the_file_finds(
+        tmp_path: Path) -> None:
+    """plan hands Preflight a small file's bytes: layout, sums and findings as from the file."""
+    path = _varied(tmp_path / "varied.fits")
+    data = bytearray(path.read_bytes())
+    data[read_layout(path)[1].data_offset + 5] ^= 0x01
+    path.write_bytes(bytes(data))
+    verdicts = []
+    for whole in (None, path.read_bytes()):
+        preflight = Preflight(path, "hst", data=whole)
+        stream(path, preflight.consumers)
+        verdicts.append(preflight.finish().findings)
+    assert verdicts[0] == verdicts[1]
+    assert {(f.hdu, f.keyword) for f in verdicts[0]} >= {(1, "CHECKSUM"), (1, "DATASUM")}
 
 
 def test_without_crds_the_file_has_no_finding_and_the_run_names_the_extra(
