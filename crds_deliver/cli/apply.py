@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from crds_deliver.crds import Message, RequestEvent
 
 
-def delivery_targets(paths: list[Path], commit: bool) -> tuple[list[Path], bool]:
-    """The manifests a delivery command works on, and whether a person can answer questions.
+def delivery_targets(paths: list[Path], commit: bool) -> list[Path]:
+    """The manifests a delivery command works on.
 
     With --commit every manifest must be inside a git repository: checked before any server
     is contacted, so a misplaced manifest stops the run before anything is delivered."""
@@ -47,7 +47,7 @@ def delivery_targets(paths: list[Path], commit: bool) -> tuple[list[Path], bool]
     if commit:
         for path in found:
             repository_of(path)
-    return found, can_ask()
+    return found
 
 
 def make_callbacks(verbose: bool, interactive: bool, quiet: bool = False) -> Callbacks:
@@ -183,10 +183,11 @@ def apply(
     if sandbox_data is not None and not sandbox:
         raise typer.BadParameter("--sandbox-data needs --sandbox", param_hint="--sandbox-data")
     refuse_quiet_and_verbose(quiet, verbose)
-    if not yes and not can_ask():  # as `terraform apply` wants -auto-approve
+    interactive = can_ask()
+    if not yes and not interactive:  # as `terraform apply` wants -auto-approve
         raise UsageError("apply asks before delivering and there is no terminal to ask on: "
                          "give --yes to deliver without asking (as CI does)")
-    found, interactive = delivery_targets(paths, commit)
+    found = delivery_targets(paths, commit)
     failures: list[int] = []  # the exit code each failed manifest calls for
     rows: list[tuple[str, str, str]] = []  # the step summary: manifest, state, what happened
     with ExitStack() as stack:

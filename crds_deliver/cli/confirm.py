@@ -22,6 +22,7 @@ from crds_deliver.cli.common import (
     TOKEN_FILE_OPTION,
     USERNAME_OPTION,
     VERBOSE_OPTION,
+    can_ask,
     exit_code,
     refuse_quiet_and_verbose,
 )
@@ -38,7 +39,7 @@ def _finish_all(button: str, paths: list[Path], sandbox_data: Path | None, commi
     from crds_deliver.record import Record, State
 
     refuse_quiet_and_verbose(quiet, verbose)
-    found, interactive = delivery_targets(paths, commit)
+    found, interactive = delivery_targets(paths, commit), can_ask()
     failures: list[int] = []  # the exit code each failed manifest calls for
     skipped = 0
     with ExitStack() as stack:
