@@ -65,7 +65,7 @@ class Preflight:
         self.sums: FitsSums | None = None
         self.kind = "unreadable"
         try:
-            # One open for the kind and a FITS file's layout.
+            # The kind and a FITS file's layout from one open, or from the caller's bytes.
             with path.open("rb") if data is None else io.BytesIO(data) as handle:
                 self.kind = _kind(handle)
                 if self.kind == "fits":
