@@ -34,9 +34,36 @@ def _start_rank(item: pytest.Item) -> int:
     return 1 if item.get_closest_marker("compat") else 2
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest tests first (a stable sort keeps each group's order): pytest-xdist hands
-    out tests in collection order, and a minutes-long test started last would run alone on
-    one core while the other workers sit idle; the short ones at the end then fill the
-    workers' queues evenly (pyproject.toml's --dist=worksteal moves them between workers)."""
-    items.sort(key=_start_rank)
+def _first_shares(total: int, workers: int) -> list[int]:
+    """How many tests pytest-xdist's work-stealing scheduler first hands each worker: the
+    collection in order, split into `workers` runs of len(pending) // workers-left tests."""
+    shares, left = [], total
+    for index in range(workers):
+        shares.append(left // (workers - index))
+        left -= shares[-1]
+    return shares
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The long tests (slow, then compat) dealt out over the workers, each at the head of a
+    worker's first share of the collection (pytest-xdist, --dist=worksteal).
+
+    The scheduler first splits the collection in order, one run of tests per worker, and an
+    idle worker later steals the tail of the longest queue. With the long tests merely sorted
+    first, one worker got all of them and ran most of them one after the other while the others
+    finished their short tests and stole only short ones. Dealt out and put first, each worker
+    starts on its share of the long tests, and the short tests behind them are what moves."""
+    items.sort(key=_start_rank)  # stable: each group keeps its order
+    workerinput = getattr(config, "workerinput", None)
+    workers = int(workerinput["workercount"]) if workerinput else 1
+    if workers < 2:
+        return
+    long = [item for item in items if _start_rank(item) < 2]
+    short = items[len(long):]
+    order: list[pytest.Item] = []
+    for worker, share in enumerate(_first_shares(len(items), workers)):
+        dealt = long[worker::workers]
+        filler = max(0, share - len(dealt))
+        order += dealt + short[:filler]
+        short = short[filler:]
+    items[:] = order + short
