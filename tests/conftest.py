@@ -21,10 +21,15 @@ HOST_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_WORKSPA
 
 
 @pytest.fixture(autouse=True)
-def hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test starts without the host's CI and CRDS settings (subprocesses inherit it)."""
+def hermetic_environment(monkeypatch: pytest.MonkeyPatch,
+                         tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every test starts without the host's CI and CRDS settings (subprocesses inherit it),
+    and with a lock folder of its own: the default, ~/.cache/crds-deliver/locks, outlives the
+    run, and a lock left there by a killed run was found stale by a later test whose sandbox
+    got the same port."""
     for name in HOST_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CRDS_DELIVER_LOCK_DIR", str(tmp_path_factory.mktemp("locks")))
 
 
 def _start_rank(item: pytest.Item) -> int:
