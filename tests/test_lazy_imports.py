@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.without_packages import blocking
+
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("astropy", "requests", "numpy", "werkzeug", "rich")
 
@@ -63,7 +65,7 @@ def test_plan_of_plain_fits_headers_without_the_crds_extra_imports_no_astropy(tm
     """A WFC3 bias has plainly standard headers: strict_header.py reads them, and without the
     crds extra (blocked here) nothing else needs astropy, so plan does not pay its import."""
     shutil.copytree(REPO / "manifests" / "hst", tmp_path / "hst")
-    probe = "import sys; sys.modules['crds'] = None\n" + PROBE
+    probe = blocking(["crds"]) + PROBE
     result = subprocess.run([sys.executable, "-c", probe, "plan", "--format", "json",
                              str(tmp_path / "hst")], capture_output=True, text=True, timeout=120)
     assert "Traceback" not in result.stderr, result.stderr

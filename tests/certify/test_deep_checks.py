@@ -15,6 +15,7 @@ from crds_deliver.certify import certify_file
 from crds_deliver.plan import Action, make_plan
 from crds_deliver.problems import Severity
 from tests.fixtures.fits import make_delivery, write_hst_ref, write_jwst_ref, write_roman_ref
+from tests.fixtures.without_packages import blocking
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -96,8 +97,7 @@ def test_a_missing_extra_is_said_once_per_run_and_in_the_markdown(tmp_path: Path
     manifests = [make_delivery(refs, "jwst", "miri", "DARK", [f"{x}/*.fits"], name=f"{x}.yaml")
                  for x in "ab"]
     manifests.append(make_delivery(refs, "hst", "wfc3", "BIAS", ["c/*.fits"], name="c.yaml"))
-    code = ("import sys; sys.modules['stdatamodels'] = None\n"
-            "from crds_deliver.cli import main; main()")
+    code = blocking(["stdatamodels"]) + "from crds_deliver.cli import main; main()"
 
     def plan(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-c", code, "plan", *args, *map(str, manifests)],
