@@ -10,14 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from crds_deliver.certify.deep import deep_findings
 from crds_deliver.certify.deep_pool import POOL_MIN_FILES, WorkerPool, deep_checker
 from crds_deliver.plan import make_plan
 from tests.fixtures.fits import make_delivery, write_hst_ref
+from tests.fixtures.installed import require
 
-pytest.importorskip("crds")
+require("crds")
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("crds")
-pytest.importorskip("bs4")
+from tests.fixtures.installed import require
+
+require("crds", "bs4")
 
 from tests.compat.crds_programs import (  # noqa: E402
     TOKEN,

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import requests
 
-pytest.importorskip("crds")
-pytest.importorskip("bs4")
+from tests.fixtures.installed import require
+
+require("crds", "bs4")
 
 from tests.compat.crds_programs import TOKEN, USER, crds_env, crds_submit, run, sync  # noqa: E402
 from tests.fixtures.fits import write_hst_ref  # noqa: E402

@@ -12,10 +12,11 @@ from crds_deliver.rules.mapfile import read_mapping
 from crds_deliver.rules.refkeys import match_values, read_keys, reference_useafter
 from crds_deliver.rules.rmap import Rmap
 from tests.fixtures.fits import write_hst_ref, write_jwst_ref
+from tests.fixtures.installed import require
 from tests.rules.cache import write_cache
 
 pytestmark = pytest.mark.compat
-refactor = pytest.importorskip("crds.refactoring.refactor")
+require("crds")
 
 
 def _ours(cache: Path, project: str, rmap_name: str, files: list[Path]) -> Rmap:
@@ -29,6 +30,8 @@ def _ours(cache: Path, project: str, rmap_name: str, files: list[Path]) -> Rmap:
 
 
 def _theirs(cache: Path, project: str, rmap_name: str, files: list[Path], out: Path) -> Rmap:
+    from crds.refactoring import refactor  # imported by the tests that use it, not at collection
+
     refactor.rmap_insert_references(str(cache / "mappings" / project / rmap_name), str(out),
                                     [str(f) for f in files], observatory=project)
     return Rmap.from_mapping(read_mapping(out))

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("crds")
-pytest.importorskip("stdatamodels")
-pytest.importorskip("bs4")
+from tests.fixtures.installed import require
+
+require("crds", "stdatamodels", "bs4")
 
 from tests.compat.crds_programs import TOKEN, USER, crds_env, crds_submit, run, sync  # noqa: E402
 from tests.fixtures.fits import write_nircam_dark  # noqa: E402

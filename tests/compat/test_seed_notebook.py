@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("crds")
-pytest.importorskip("stdatamodels")  # crds certifies JWST references through it
-pytest.importorskip("bs4")
+from tests.fixtures.installed import require
+
+require("crds", "stdatamodels", "bs4")  # crds certifies JWST references through stdatamodels
 
 from tests.compat.crds_programs import python_script  # noqa: E402
 from tests.fixtures.notebook import crds_submission_script  # noqa: E402

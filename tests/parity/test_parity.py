@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-for _package in ("crds", "stdatamodels", "roman_datamodels", "asdf"):
-    pytest.importorskip(_package)
+from tests.fixtures.installed import require
+
+require("crds", "stdatamodels", "roman_datamodels", "asdf")
 
 from crds_deliver.certify import certify_file, identify  # noqa: E402
 from tests.fixtures.parity import PROPERTY  # noqa: E402
