@@ -31,7 +31,7 @@ def run_plan(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
 def miri_delivery(tmp_path: Path, count: int = 2, **kw) -> Path:
     for i in range(1, count + 1):
         write_jwst_ref(tmp_path / "repo" / "refs" / f"jwst_miri_dark_{i:04d}.fits",
-                       {"SUBARRAY": ("FULL", "BRIGHTSKY", "SUB256")[i - 1]})
+                       {"SUBARRAY": ("SUB128", "SUB64", "MASK1065")[i - 1]})
     return make_delivery(tmp_path / "repo", "jwst", kw.pop("instrument", "miri"),
                          kw.pop("file_type", "DARK"), ["refs/*.fits"], **kw)
 
@@ -167,12 +167,12 @@ def test_errors_exit_1_and_markdown_lists_them(tmp_path: Path) -> None:
 def test_two_files_for_the_same_rmap_case_are_flagged(tmp_path: Path) -> None:
     manifest = miri_delivery(tmp_path, count=1)
     write_jwst_ref(manifest.parent / "refs" / "jwst_miri_dark_0002.fits",
-                   {"SUBARRAY": "FULL", "DESCRIP": "another dark for the same case"})
+                   {"SUBARRAY": "SUB128", "DESCRIP": "another dark for the same case"})
     plan = make_plan(manifest)
     [finding] = plan.findings
     assert finding.severity is Severity.WARNING
     assert finding.file == str(manifest.parent / "refs" / "jwst_miri_dark_0002.fits")
-    assert "same rmap case as" in finding.message and "SUBARRAY=FULL" in finding.message
+    assert "same rmap case as" in finding.message and "SUBARRAY=SUB128" in finding.message
     assert "USEAFTER=2026-01-01T00:00:00" in finding.message
 
 

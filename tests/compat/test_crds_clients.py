@@ -53,7 +53,7 @@ def test_crds_submit_command_line_batch(sandbox_factory, tmp_path: Path) -> None
     assert done.returncode == 0, output
     assert ">> COMPLETED:" in output and "//display_result/" in output
     assert sb.stats.submission_posts == 1
-    assert sb.stats.chunk_posts == 7  # 12.7 MB in 2 MB chunks
+    assert sb.stats.chunk_posts == 2  # 3.2 MB in 2 MB chunks
     assert sb.stats.confirms == 1
     info = sb.catalog.delivered("jwst_miri_dark_0002.fits")  # the seed holds 0001
     assert info is not None and info["uploaded_as"] == "my_miri_dark.fits"

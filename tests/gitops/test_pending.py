@@ -17,7 +17,7 @@ def _repo(tmp_path: Path, names: tuple[str, ...]) -> Path:
         make_delivery(repo, "jwst", "miri", "DARK", ["refs/*.fits"],
                       name=f"manifests/{name}/delivery.yaml")
         write_jwst_ref(repo / f"manifests/{name}/refs/jwst_miri_dark_{number:04d}.fits",
-                       {"SUBARRAY": ("FULL", "BRIGHTSKY", "SUB256")[number - 1]})
+                       {"SUBARRAY": ("SUB128", "SUB64", "MASK1065")[number - 1]})
     return repo
 
 

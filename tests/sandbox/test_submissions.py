@@ -303,8 +303,8 @@ def test_old_upload_url(sandbox, web: SandboxWeb, tmp_path: Path) -> None:
 
 def test_subarrays_get_their_own_rmap_entries(sandbox, web: SandboxWeb, jwst_ref) -> None:
     web.login("miri")
-    web.upload(jwst_ref("full.fits", {"SUBARRAY": "FULL"}))
-    web.upload(jwst_ref("bright.fits", {"SUBARRAY": "BRIGHTSKY"}))
+    web.upload(jwst_ref("sub128.fits", {"SUBARRAY": "SUB128"}))
+    web.upload(jwst_ref("mask.fits", {"SUBARRAY": "MASK1065"}))
     web.key = web.open_channel()
     assert _status(web.submit()) == "READY"
     assert len(sandbox.catalog.mapping_body("jwst_miri_dark_0001.rmap")["entries"]) == 1
@@ -313,7 +313,7 @@ def test_subarrays_get_their_own_rmap_entries(sandbox, web: SandboxWeb, jwst_ref
     _finish(web, _results_id(web), "confirm")
     entries = sandbox.catalog.mapping_body("jwst_miri_dark_0002.rmap")["entries"]
     subarrays = sorted(e[0][-1] for e in entries if e[0][0] == "MIRIMAGE")
-    assert subarrays == ["BRIGHTSKY", "FULL"]
+    assert subarrays == ["MASK1065", "SUB128"]
 
 
 def test_replacing_a_slot_is_reported(sandbox, web: SandboxWeb, jwst_ref) -> None:
