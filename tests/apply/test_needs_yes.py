@@ -1,7 +1,8 @@
 """apply delivers unasked only with --yes: without a terminal to ask on (CI, a script, a pipe)
 and without --yes it refuses before doing anything (exit 2), as `terraform apply` wants
 `-auto-approve`; on a terminal it asks. The real console script, in its own process, against a
-sandbox over HTTP (or the built-in one with --sandbox)."""
+sandbox over HTTP (or the built-in one with --sandbox); the delivering re-run with --yes in a
+warm fork of the command line."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from crds_deliver.record import record_path
+from tests.fixtures.cli_process import run_command
 from tests.fixtures.repo import CONSOLE_SCRIPT, sandbox_env
 
 REFUSAL = ("error: apply asks before delivering and there is no terminal to ask on: give --yes "
@@ -43,11 +45,12 @@ def test_no_terminal_and_no_yes_refuses_before_anything(where, delivery_repo, sa
     assert not record_path(repo.manifest).exists()
     assert not data.exists()  # no built-in sandbox was started either
 
-    delivered = subprocess.run([CONSOLE_SCRIPT, "apply", "--yes", *extra, str(repo.manifest)],
-                               env=_env(sandbox), stdin=subprocess.DEVNULL,
-                               capture_output=True, text=True, timeout=300)
+    # The same command with --yes delivers. It runs in a warm fork (cli_process.py), as
+    # fresh, terminal-less and with the same main(), without a second cold start of crds.
+    delivered = run_command(["apply", "--yes", *extra, repo.manifest], env=_env(sandbox),
+                            timeout=300)
     assert delivered.returncode == 0, delivered.stdout + delivered.stderr
-    assert record_path(repo.manifest).exists()  # the same command with --yes delivers
+    assert record_path(repo.manifest).exists()
 
 
 def test_on_a_terminal_apply_asks_and_delivers_on_yes(delivery_repo, sandbox) -> None:
