@@ -546,11 +546,19 @@ def _apply_names(record: Record, page: ResultsPage) -> None:
         entry["status"] = page.file_status.get(entry["name"], entry.get("status"))
 
 
+# A summary names at most this many renames; a delivery of hundreds of files would otherwise
+# end on one line of tens of kilobytes. The record (and Outcome.file_map) keeps every one.
+SUMMARY_RENAMES = 5
+
+
 def _summary(record: Record) -> str:
     state = record.state.value if record.state else "?"
     names = [f"{f['name']} -> {f['official_name']}" for f in record.data["files"]
              if f.get("official_name")]
     text = f"{state}" + (f" (results {record.results_id})" if record.results_id else "")
+    if len(names) > SUMMARY_RENAMES:
+        shown = SUMMARY_RENAMES - 1
+        names = [*names[:shown], f"and {len(names) - shown} more ({record.path.name} lists all)"]
     if names:
         text += ": " + ", ".join(names)
     if record.data.get("error"):

@@ -177,3 +177,18 @@ def test_changed_pinned_file_is_refused_before_the_server(delivery_repo, sandbox
     assert "changed since it was pinned" in result.output and "refused" in result.output
     assert sandbox.stats.requests == 0
     assert not record_path(repo.manifest).exists()
+
+
+def test_many_renames_are_summarised_and_the_record_keeps_them_all(delivery_repo, sandbox,
+                                                                   run_cli):
+    """A delivery of hundreds of files must not end on one line naming every rename: the
+    summary names a few, the record all of them."""
+    repo = delivery_repo(files=7)
+    result = run_cli(["apply", "--yes", repo.manifest], sandbox)
+    assert result.exit_code == 0, result.output
+    data = _record(repo.manifest)
+    renames = [f"{f['name']} -> {f['official_name']}" for f in data["files"]]
+    assert len(renames) == 7 and all(f["official_name"] for f in data["files"])
+    [line] = [line for line in result.output.splitlines() if ": READY (results " in line]
+    assert line.endswith(", ".join(renames[:4]) + ", and 3 more (darks.result.yaml lists all)")
+    assert renames[4] not in result.output.split(": READY (results ", 1)[1]
