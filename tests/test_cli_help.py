@@ -46,7 +46,7 @@ def test_help_names_every_value(words: list[str]) -> None:
     for param in click_command(words).params:
         if param.param_type_name != "option" or param.is_flag:
             continue
-        if param.type_descriptor.is_choice:  # shown as its choices: <text|json>
+        if getattr(param.type, "choices", None):  # shown as its choices: <text|json>
             continue
         assert param.metavar and re.fullmatch(r"[A-Z]+", param.metavar), param.opts
         assert f"{max(param.opts, key=len)} {param.metavar}" in page, (param.opts, page)
