@@ -99,6 +99,30 @@ def test_symlink_inside_the_repository_is_fine(tmp_path: Path) -> None:
     assert _resolve(root, ["refs/*.fits"]).problems == []
 
 
+def test_a_folder_linked_outside_the_repository_is_refused_file_by_file(tmp_path: Path) -> None:
+    """A linked folder takes every file in it outside (each one is named), and a file in a
+    plain folder next to it is still delivered."""
+    root = _repo(tmp_path)
+    for name in ("x_drk.fits", "y_drk.fits"):
+        _touch(tmp_path / "secret" / name)
+    os.symlink(tmp_path / "secret", root / "linked")
+    _touch(root / "plain" / "z_drk.fits")
+    result = _resolve(root, ["linked/*.fits", "plain/*.fits"])
+    assert [f.relative for f in result.files] == ["plain/z_drk.fits"]
+    assert [p.message.split(":")[0] for p in result.problems] == ["files[0]", "files[0]"]
+    assert all("'linked/" in p.message and "through a symbolic link outside the repository"
+               in p.message for p in result.problems)
+
+
+def test_one_file_reached_through_two_folders_is_delivered_once(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    store = _touch(root / "store" / "x_drk.fits")
+    os.symlink(root / "store", root / "alias")
+    result = _resolve(root, ["store/*.fits", "alias/*.fits"])
+    assert result.problems == []
+    assert [(f.path, f.relative) for f in result.files] == [(store, "store/x_drk.fits")]
+
+
 def test_same_basename_twice_is_a_problem(tmp_path: Path) -> None:
     root = _repo(tmp_path)
     _touch(root / "a" / "x_drk.fits", b"1")
