@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.repo",
     "tests.fixtures.reliability",
     "tests.fixtures.parity",
+    "tests.fixtures.cpu_report",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
