@@ -18,16 +18,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from crds_deliver.certify import CertifyResult, Finding, Preflight, deep, deep_pool
+from crds_deliver.certify import CertifyResult, Finding, deep, deep_pool
 from crds_deliver.certify.delivery import CertifiedFile, certify_delivery
+from crds_deliver.certify.preflight import read_and_check
 from crds_deliver.decision import DecisionError, decision_file, how_to_decide, read_decision
-from crds_deliver.files import (
-    ResolvedFile,
-    digest_bytes,
-    digest_file,
-    read_if_small,
-    resolve_globs,
-)
+from crds_deliver.files import ResolvedFile, resolve_globs
 from crds_deliver.manifest import LoadResult, Manifest, load_manifest
 from crds_deliver.problems import Problem, Severity
 from crds_deliver.record import (
@@ -121,22 +116,14 @@ class ManifestPlan:
 
 def _certify_one(item: ResolvedFile, project: str, on_progress: Progress | None,
                  deep_check: deep.DeepCheck) -> PlannedFile:
-    """Certify and digest one file. A file of up to one chunk is read whole, once: its kind,
-    layout, sums and digests all come from that read (opening and reading cost more than
-    checking a small file's header)."""
-    def advance(count: int) -> None:
-        nonlocal done
-        done += count
+    """Certify and digest one file (read once where it is small: read_and_check)."""
+    def progress(done: int, total: int) -> None:
         if on_progress:
             on_progress(item.relative, done, total)
 
-    done = 0
     try:
-        total, data = read_if_small(item.path)
-        preflight = Preflight(item.path, project, name=str(item.path), deep=deep_check,
-                              data=data)
-        digest = digest_bytes(data, preflight.consumers, advance) if data is not None else \
-            digest_file(item.path, preflight.consumers, advance)
+        preflight, digest = read_and_check(item.path, project, name=str(item.path),
+                                           deep=deep_check, on_progress=progress)
     except OSError as exc:
         return PlannedFile(item.relative, None, None, None, None, None,
                            [Finding(Severity.ERROR, str(item.path),

@@ -8,8 +8,8 @@ not hash the file (the sandbox server).
 
 from __future__ import annotations
 
-import hashlib
 import io
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
@@ -25,7 +25,7 @@ from crds_deliver.certify.layout import LayoutError, layout_of
 from crds_deliver.certify.matching import rmap_case
 from crds_deliver.certify.memo import remembered
 from crds_deliver.certify.structure import Header, check_structure
-from crds_deliver.files import Consumer, stream
+from crds_deliver.files import Consumer, Digest, digest_bytes, digest_file, read_if_small
 from crds_deliver.problems import Severity
 
 FITS_MAGIC = b"SIMPLE  ="
@@ -169,19 +169,43 @@ def _located(deep: list[Finding] | None, header: Header | None) -> list[Finding]
             for f in deep]
 
 
+def read_and_check(path: Path, project: str, name: str | None = None,
+                   deep: DeepCheck = deep_findings,
+                   on_progress: Callable[[int, int], None] | None = None
+                   ) -> tuple[Preflight, Digest]:
+    """The first half of a file's certification, and its digests, from one read where it can
+    be: a file of up to one chunk is read whole, and its kind, layout, sums and digests all
+    come from those bytes (opening and reading cost more than checking a small file's
+    header); a larger one is streamed. `on_progress(done, total)` follows the bytes read.
+    Raises OSError when the file cannot be read."""
+    total, data = read_if_small(path)
+    done = 0
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        if on_progress:
+            on_progress(done, total)
+
+    preflight = Preflight(path, project, name=name, deep=deep, data=data)
+    if data is not None:
+        return preflight, digest_bytes(data, preflight.consumers, advance)
+    return preflight, digest_file(path, preflight.consumers, advance)
+
+
 def certify_file(path: Path, project: str) -> CertifyResult:
     """Certify one reference file for `project` (hst, jwst, roman) without a manifest. The
     one read feeds the FITS sums and a sha256, which names the bytes for the verdict memo."""
-    preflight = Preflight(path, project)
+    try:
+        preflight, digest = read_and_check(path, project)
+    except OSError as exc:
+        preflight = Preflight(path, project)  # says why, when the file cannot be opened
+        if preflight.kind != "unreadable":
+            preflight.findings.append(error(preflight.name, f"cannot read: {exc}"))
+        return preflight.finish()
     if preflight.kind == "unreadable":
         return preflight.finish()
-    sha256 = hashlib.sha256()
-    try:
-        stream(path, [*preflight.consumers, lambda part, _offset: sha256.update(part)])
-    except OSError as exc:
-        preflight.findings.append(error(preflight.name, f"cannot read: {exc}"))
-        return preflight.finish()
-    return preflight.finish(sha256.hexdigest())
+    return preflight.finish(digest.sha256)
 
 
 def identify(path: Path, project: str) -> tuple[str | None, str | None]:

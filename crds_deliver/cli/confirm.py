@@ -39,7 +39,8 @@ def _finish_all(button: str, paths: list[Path], sandbox_data: Path | None, commi
     from crds_deliver.record import Record, State
 
     refuse_quiet_and_verbose(quiet, verbose)
-    found, interactive = delivery_targets(paths, commit), can_ask()
+    found = delivery_targets(paths, commit)
+    interactive = can_ask()
     failures: list[int] = []  # the exit code each failed manifest calls for
     skipped = 0
     with ExitStack() as stack:
