@@ -63,7 +63,7 @@ def test_requests_go_through_the_proxy_of_the_environment(monkeypatch: pytest.Mo
     """A server address where nothing listens, and a proxy in HTTP_PROXY: the answer can only
     come by way of the proxy, which was asked for the server's URL."""
     proxy = ThreadingHTTPServer(("127.0.0.1", 0), _ForwardProxy)
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    threading.Thread(target=proxy.serve_forever, args=(0.05,), daemon=True).start()
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_port}")
     server = f"http://localhost:{_closed_port()}/"
     http = Http(server, retries=0)
