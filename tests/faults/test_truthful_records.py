@@ -24,6 +24,7 @@ from tests.faults.helpers import (
     record_data,
     record_state,
     server_has_exactly,
+    start_apply,
     wait_until,
 )
 from tests.fixtures.fits import write_jwst_ref
@@ -32,6 +33,9 @@ from tests.fixtures.sandbox import SandboxWeb
 
 
 def _apply_process(manifest, sb, *args: str) -> subprocess.Popen:
+    """A fresh interpreter, its output on a pipe: the tests kill it the moment it prints the
+    `done` line, before it writes the results id that follows (a file read in a loop, as
+    with the warm processes of start_apply, comes too late)."""
     return subprocess.Popen([sys.executable, "-m", "crds_deliver", "apply", "--yes", str(manifest),
                              *args], env={**os.environ, **sandbox_env(sb)},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -140,23 +144,21 @@ def test_record_copied_from_another_manifest_is_refused(button, delivery_repo, s
 
 
 def test_ctrl_c_during_the_submission_leaves_a_resumable_record(delivery_repo, sandbox, run_cli,
-                                                                ledger):
+                                                                ledger, tmp_path):
     repo = delivery_repo(files=1)
     # The server works on the post for a while (as a real one certifies for minutes): the
     # interrupt comes after the post reached it and before its answer.
     sandbox.settings.processing_delay = 5.0
-    proc = subprocess.Popen([sys.executable, "-m", "crds_deliver", "apply", "--yes",
-                             str(repo.manifest)], env={**os.environ, **sandbox_env(sandbox)},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            # xdist workers ignore SIGINT, and children inherit that
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    log = tmp_path / "apply.log"
+    proc = start_apply(repo.manifest, sandbox, output=log)
     # The first progress message may already have moved the record on to SUBMITTED.
     wait_until(lambda: sandbox.stats.submission_posts == 1
                and record_state(repo.manifest) in ("SUBMITTING", "SUBMITTED"), proc,
                what="the post under way on the server")
     proc.send_signal(signal.SIGINT)
-    output, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 130, output
+    code = proc.wait(timeout=60)
+    output = log.read_text()
+    assert code == 130, output
     assert "Traceback" not in output
     lines = [line for line in output.splitlines() if "interrupted" in line]
     assert len(lines) == 1 and "run `crds-deliver apply" in lines[0], output
