@@ -24,7 +24,7 @@ from tests.fixtures.installed import require
 
 require("crds", "stdatamodels", "bs4")  # crds certifies JWST references through stdatamodels
 
-from tests.compat.crds_programs import python_script  # noqa: E402
+from tests.compat.crds_programs import python_script, run  # noqa: E402
 from tests.fixtures.notebook import crds_submission_script  # noqa: E402
 
 pytestmark = [pytest.mark.compat, pytest.mark.timeout(240)]
@@ -75,8 +75,7 @@ def test_the_notebook_resubmits_a_downloaded_seed_reference(sandbox_factory,
     # Cells 41-43, with crds's own rc_submit: local certify, upload, ReDCaT submission.
     script = tmp_path / "cells_41_43.py"
     script.write_text(crds_submission_script(sb.url, SEED_DARK))
-    done = subprocess.run(python_script(script), env=env, cwd=folder,
-                          capture_output=True, text=True, timeout=200)
+    done = run(python_script(script), env, folder)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert "ERRORS 0" in output.splitlines(), output
