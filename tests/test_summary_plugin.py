@@ -6,7 +6,7 @@ Across workers: a figure travels from an xdist worker to the controller on the t
 through pytest's report serialization hooks and execnet's wire format; the test sends reports
 over that very path in this process and sums what arrives. (A nested `pytest -n 2` run tested the
 same thing less directly, and twice hung past its timeout on a loaded CI machine before running a
-single test.) The suite's own summary, printed by the xdist controller under `pytest -n 4`, is the
+single test.) The suite's own summary, printed by the xdist controller under `pytest -n 3`, is the
 end-to-end check on every CI run.
 """
 
