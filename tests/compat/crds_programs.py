@@ -14,6 +14,7 @@ short: they wait for a distant server, not the sandbox on loopback.
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import os
 import selectors
@@ -110,14 +111,10 @@ class _Zygote:
             self.process.wait(30)
 
 
-_started: list[_Zygote] = []
-
-
+@functools.cache
 def _zygote() -> _Zygote:
     """This test process's zygote, started on first use."""
-    if not _started:
-        _started.append(_Zygote())
-    return _started[0]
+    return _Zygote()
 
 
 def crds_submit() -> list[str]:
