@@ -2,15 +2,16 @@
 
 crds's certifier holds the GIL (Python through and through), so plan's threads cannot share its
 work: from POOL_MIN_FILES files on it runs in worker processes, one per core up to
-MAX_WORKER_PROCESSES, each `python -m crds_deliver.certify.deep_worker` (deep_worker.py).
+MAX_WORKER_PROCESSES: one `python -m crds_deliver.certify.deep_worker`, which imports crds once
+and then forks a copy of itself per further worker (deep_worker.py).
 
 Why not multiprocessing: a spawned (or fork-server) child runs the parent's main script again
 to rebuild its namespace, so a user's script that called our Python API without an
 `if __name__ == "__main__":` guard ran once more in every worker (its prints, its files, its
 deliveries), and each of those workers then died trying to start workers of its own. Forking
 this process instead would copy a lock held by one of plan's threads. A plain interpreter that
-imports one module of ours has neither problem, and it starts at once, importing crds while
-plan hashes the files.
+imports one module of ours has neither problem (and, single-threaded, it may fork itself), and
+it starts at once, importing crds while plan hashes the files.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import contextlib
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -29,7 +31,7 @@ from crds_deliver.certify.deep import DeepCheck, deep_findings, preload
 from crds_deliver.certify.extras import deep_checks_available
 from crds_deliver.certify.findings import Finding
 
-# Each worker imports crds and the project's datamodels (1.5 s of CPU for HST, several for
+# The workers import crds and the project's datamodels (about 1 s of CPU for HST, several for
 # JWST), so fewer files would not repay the start.
 POOL_MIN_FILES = 16
 # Each worker holds crds and the datamodels in memory (a few hundred MB with JWST's): a few
@@ -42,57 +44,74 @@ class WorkerDied(RuntimeError):
 
 
 class _Worker:
-    """One worker process and its two pipes; used by one thread at a time."""
+    """This side of one worker's two pipes; used by one thread at a time."""
 
-    def __init__(self, project: str) -> None:
-        # The worker imports crds_deliver from where this process did, not from its own
-        # current folder or default path.
-        path = os.pathsep.join(entry for entry in sys.path if entry)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "crds_deliver.certify.deep_worker", project],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, encoding="utf-8", env={**os.environ, "PYTHONPATH": path})
+    def __init__(self, requests: int, answers: int) -> None:
+        self.requests = open(requests, "w", encoding="utf-8")  # noqa: SIM115  (closed by close)
+        self.answers = open(answers, encoding="utf-8")  # noqa: SIM115
+        self.pid: int | None = None  # known from the worker's first line
+
+    def ready(self) -> int:
+        """The worker's pid, once it has imported crds and can answer (waits for that)."""
+        if self.pid is None:
+            try:
+                self.pid = int(json.loads(self.answers.readline())["pid"])
+            except (OSError, ValueError, TypeError, KeyError) as exc:
+                raise WorkerDied(f"deep-check worker: no greeting ({exc!r})") from exc
+        return self.pid
 
     def check(self, path: Path, name: str) -> list[Finding]:
-        assert self.process.stdin and self.process.stdout
+        pid = self.ready()
         try:
-            self.process.stdin.write(json.dumps({"path": str(path.resolve()), "name": name})
-                                     + "\n")
-            self.process.stdin.flush()
-            answer = self.process.stdout.readline()
+            self.requests.write(json.dumps({"path": str(path.resolve()), "name": name}) + "\n")
+            self.requests.flush()
+            answer = self.answers.readline()
             return [Finding.from_dict(item) for item in json.loads(answer)]
         except (OSError, ValueError, TypeError, KeyError) as exc:
-            raise WorkerDied(f"deep-check worker {self.process.pid}: {exc!r}") from exc
+            raise WorkerDied(f"deep-check worker {pid}: {exc!r}") from exc
 
-    def close(self) -> None:
-        """End the worker: its input closed, it exits; one that does not is killed."""
+    def end(self) -> None:
+        """Close the requests pipe: the worker finishes and exits."""
         with contextlib.suppress(OSError):
-            if self.process.stdin:
-                self.process.stdin.close()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stdout:
-            self.process.stdout.close()
+            self.requests.close()
 
 
 class WorkerPool:
     """`deep_findings` for one project, answered by the first idle worker. When a worker dies
     (crds crashing the interpreter, memory), this process checks that file and every later
-    one itself: same verdicts, one core."""
+    one itself: same verdicts, one core.
+
+    The workers are one interpreter, `python -m crds_deliver.certify.deep_worker`, and the
+    copies it forks of itself once crds is imported (deep_worker.py); each has a pipe pair of
+    its own, made here and passed to the interpreter."""
 
     def __init__(self, project: str, count: int) -> None:
-        """Start `count` workers; raises OSError (none left running) when one cannot start."""
+        """Start `count` workers; raises OSError (none left running) when they cannot start."""
         self.project = project
-        self.workers: list[_Worker] = []
+        theirs: list[tuple[int, int]] = []
+        ours: list[tuple[int, int]] = []
+        for _ in range(count):
+            requests_read, requests_write = os.pipe()
+            answers_read, answers_write = os.pipe()
+            theirs.append((requests_read, answers_write))
+            ours.append((requests_write, answers_read))
+        # The worker imports crds_deliver from where this process did, not from its own
+        # current folder or default path.
+        path = os.pathsep.join(entry for entry in sys.path if entry)
         try:
-            for _ in range(count):
-                self.workers.append(_Worker(project))
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "crds_deliver.certify.deep_worker", project,
+                 *(f"{read},{write}" for read, write in theirs)],
+                pass_fds=[fd for pair in theirs for fd in pair], stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONPATH": path})
         except OSError:
-            self.close()
+            for fd in (fd for pairs in (theirs, ours) for pair in pairs for fd in pair):
+                os.close(fd)
             raise
+        for fd in (fd for pair in theirs for fd in pair):
+            os.close(fd)  # only the workers hold these: their exit ends our reads
+        self.workers = [_Worker(*pair) for pair in ours]
         self._idle: queue.Queue[_Worker] = queue.Queue()
         for worker in self.workers:
             self._idle.put(worker)
@@ -100,7 +119,8 @@ class WorkerPool:
 
     @property
     def pids(self) -> list[int]:
-        return [worker.process.pid for worker in self.workers]
+        """The workers' pids (waits until they can answer)."""
+        return [worker.ready() for worker in self.workers]
 
     def __call__(self, path: Path, name: str, project: str) -> list[Finding]:
         if project == self.project and not self._broken.is_set():
@@ -115,8 +135,20 @@ class WorkerPool:
         return deep_findings(path, name, project)
 
     def close(self) -> None:
+        """End the workers: their requests end, they exit; if the first does not within
+        5 s, it and its copies are killed."""
         for worker in self.workers:
-            worker.close()
+            worker.end()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            for pid in (worker.pid for worker in self.workers[1:] if worker.pid):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            self.process.kill()
+            self.process.wait()
+        for worker in self.workers:
+            worker.answers.close()
 
 
 @contextlib.contextmanager

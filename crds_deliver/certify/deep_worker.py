@@ -1,16 +1,22 @@
-"""A deep-check worker process: `python -m crds_deliver.certify.deep_worker PROJECT`.
+"""Deep-check worker processes: `python -m crds_deliver.certify.deep_worker PROJECT FDS...`.
 
-It imports crds and the project's datamodels, pins astropy's configuration (pinned_config.py),
-then answers requests until its input ends: one JSON object per line in,
-`{"path": ..., "name": ...}`, and one JSON list of findings per line out. deep_pool.py starts
-and feeds these workers; see there why they are plain interpreters and not multiprocessing's.
+One interpreter imports crds and the project's datamodels and pins astropy's configuration
+(pinned_config.py), then forks one copy of itself per further worker: the import is about a
+second of CPU for HST and several for JWST, and paying it once instead of once per worker
+leaves that core to plan's hashing. Forking is safe here because this process is ours alone
+and has one thread (the imports start none; tests/certify/test_deep_workers.py checks it), and
+the copies share the imported modules' memory (deep.py moved them out of the collector's
+sight, so the copies do not touch those pages).
 
-Anything crds or a datamodel package prints goes to stderr: standard output carries the
-answers only.
+Each FDS argument is `READ,WRITE`: two pipe ends that deep_pool.py passed, one per worker.
+Each worker first writes `{"pid": N}` once it can answer, then answers requests until its
+pipe ends: one JSON object per line in, `{"path": ..., "name": ...}`, and one JSON list of
+findings per line out. Anything crds or a datamodel package prints goes to stderr.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -19,19 +25,56 @@ from pathlib import Path
 from crds_deliver.certify.deep import deep_findings, import_crds
 from crds_deliver.certify.pinned_config import pin_astropy_config
 
+Pipes = tuple[int, int]  # (requests in, answers out)
+
+
+def _serve(pipes: Pipes, project: str) -> None:
+    with open(pipes[0], encoding="utf-8") as requests, \
+            open(pipes[1], "w", encoding="utf-8") as answers:
+        answers.write(json.dumps({"pid": os.getpid()}) + "\n")
+        answers.flush()
+        for line in requests:
+            request = json.loads(line)
+            findings = deep_findings(Path(request["path"]), request["name"], project)
+            answers.write(json.dumps([finding.to_dict() for finding in findings]) + "\n")
+            answers.flush()
+
+
+def _close(pipes: list[Pipes]) -> None:
+    for fd in (fd for pair in pipes for fd in pair):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def _fork(own: Pipes, others: list[Pipes], project: str) -> int:
+    """A copy of this process serving `own`; it holds no other worker's pipe ends, so a
+    worker's death still ends its answers pipe for deep_pool."""
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            _close(others)
+            _serve(own, project)
+            status = 0
+        finally:
+            os._exit(status)  # never this process's atexit handlers or buffers twice
+    return pid
+
 
 def main() -> None:
     project = sys.argv[1]
-    answers = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    pipes = [(int(read), int(write)) for read, write in
+             (spec.split(",") for spec in sys.argv[2:])]
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     sys.stdout = sys.stderr
     import_crds(project)
     pin_astropy_config()
-    for line in sys.stdin:
-        request = json.loads(line)
-        findings = deep_findings(Path(request["path"]), request["name"], project)
-        answers.write(json.dumps([finding.to_dict() for finding in findings]) + "\n")
-        answers.flush()
+    copies = [_fork(own, [p for p in pipes if p != own], project) for own in pipes[1:]]
+    _close(pipes[1:])
+    _serve(pipes[0], project)
+    for pid in copies:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,34 @@ def test_workers_give_the_findings_this_process_gives(tmp_path: Path) -> None:
     assert not any(_alive(pid) for pid in pids)  # ended with the plan
 
 
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def test_crds_is_imported_once_and_the_other_workers_are_its_forks(tmp_path: Path) -> None:
+    with deep_checker("hst", POOL_MIN_FILES) as check:
+        assert isinstance(check, WorkerPool)
+        first, *copies = check.pids
+        assert copies, "a pool of one worker tests nothing here"
+        assert _parent(first) == os.getpid()
+        assert all(_parent(pid) == first for pid in copies)
+
+
+def test_importing_crds_starts_no_thread() -> None:
+    """deep_worker.py forks after the import: safe only while the process has one thread."""
+    code = ("import threading\n"
+            "from crds_deliver.certify.deep import import_crds\n"
+            "from crds_deliver.certify.pinned_config import pin_astropy_config\n"
+            "for project in ('hst', 'jwst', 'roman'):\n"
+            "    import_crds(project)\n"
+            "pin_astropy_config()\n"
+            "print([thread.name for thread in threading.enumerate()])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "['MainThread']"
+
+
 def test_a_dead_worker_costs_time_not_verdicts(tmp_path: Path) -> None:
     files = _biases(tmp_path, 4)
     with deep_checker("hst", POOL_MIN_FILES) as check:
