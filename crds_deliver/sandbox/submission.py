@@ -12,12 +12,15 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import html
+import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from crds_deliver.certify._reftypes import REFTYPES
 from crds_deliver.problems import Severity
@@ -29,6 +32,8 @@ from crds_deliver.sandbox.ingest import IngestArea
 from crds_deliver.sandbox.rules import Rules
 from crds_deliver.sandbox.sessions import Session
 from crds_deliver.sandbox.settings import SandboxSettings
+
+T = TypeVar("T")
 
 READY, BAD_FILES, FAIL = "READY", "BAD FILES", "FAIL"
 CONFIRMED, CANCELLED, CERTIFIED = "CONFIRMED", "CANCELLED", "CERTIFIED"
@@ -51,8 +56,27 @@ class Outcome:
     state: str
 
 
-def _certify(path: Path, project: str
-             ) -> tuple[str | None, str | None, list[tuple[str, str]], dict[str, object] | None]:
+# A few threads read, hash and certify the files of a submission: hashlib and numpy release
+# the GIL, so one file's digests overlap another's header parsing.
+_THREADS = min(4, os.cpu_count() or 1)
+
+
+def _each_in_threads(function: Callable[[Path], T], paths: list[Path]
+                     ) -> Iterator[tuple[Path, T]]:
+    """(path, function(path)) in the order of `paths`, computed by _THREADS threads ahead of
+    the caller, who reports each file in turn as the real server does; a caller that stops
+    early (a trapped or aborted submission) cancels what has not started."""
+    pool = ThreadPoolExecutor(_THREADS, thread_name_prefix="sandbox-certify")
+    try:
+        yield from zip(paths, pool.map(function, paths), strict=True)
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+Certified = tuple[str | None, str | None, list[tuple[str, str]], dict[str, object] | None]
+
+
+def _certify(path: Path, project: str) -> Certified:
     """(instrument, reftype, [(severity, message)], keywords): the server-side certification.
 
     The same engine as `plan` (crds_deliver.certify), which runs crds's own certifier when the
@@ -134,8 +158,7 @@ class Processor:
                           f"instrument locked at login, '{session.instrument}'.")
         context = self.derive_context(values)
         sums: dict[str, str] = {}
-        for path in files:
-            digest = sha1_of(path)
+        for path, digest in _each_in_threads(sha1_of, files):
             known = self.catalog.find_sha1(digest)
             if known:
                 raise Trapped(f"File '{path.name}' is identical to existing CRDS file "
@@ -181,8 +204,9 @@ class Processor:
                            f"by '{session.user}' relative to '{record['context']}'.")
         time.sleep(self.settings.processing_delay)
         keywords: dict[str, dict[str, object] | None] = {}
-        for path in sorted(stage.iterdir()):
-            record["files"].append(self._check(session, path, sums[path.name], keywords))
+        for path, certified in self._certified(sorted(stage.iterdir())):
+            record["files"].append(self._check(session, path, certified, sums[path.name],
+                                               keywords))
         certified = {info["uploaded"]: info for info in record["files"]
                      if info["status"] != "ERRORS"}
         prediction = self._place(record["context"], stage, list(certified.values()), keywords)
@@ -257,12 +281,15 @@ class Processor:
         info["status"] = "ERRORS"
         self._log(session, f"ERROR: {info['uploaded']}: {message}", "error")
 
-    def _check(self, session: Session, path: Path, sha1sum: str,
+    def _certified(self, paths: list[Path]) -> Iterator[tuple[Path, Certified]]:
+        return _each_in_threads(lambda path: _certify(path, self.project), paths)
+
+    def _check(self, session: Session, path: Path, certified: Certified, sha1sum: str,
                keywords: dict[str, dict[str, object] | None] | None = None) -> dict:
-        """Certify one file; returns its results-page record (and keeps the keywords the
-        certification read in `keywords`, by file name)."""
+        """Report one file's certification; returns its results-page record (and keeps the
+        keywords the certification read in `keywords`, by file name)."""
         self._log(session, f"Certifying '{path.name}'")
-        instrument, reftype, findings, read = _certify(path, self.project)
+        instrument, reftype, findings, read = certified
         if keywords is not None:
             keywords[path.name] = read
         if not (instrument and reftype) and not any(s == "error" for s, _ in findings):
@@ -291,8 +318,8 @@ class Processor:
                   "diffs": [], "replaced": [], "error": ""}
         try:
             self._log(session, f"Certifying {len(files)} file(s) relative to '{context}'.")
-            for path in files:
-                record["files"].append(self._check(session, path, sha1_of(path)))
+            for path, certified in self._certified(files):
+                record["files"].append(self._check(session, path, certified, sha1_of(path)))
             bad = any(info["status"] == "ERRORS" for info in record["files"])
             state = BAD_FILES if bad else CERTIFIED
         except _Aborted as exc:
