@@ -21,6 +21,11 @@ def _fold(total: int) -> int:
     return total
 
 
+def word_sum(data: bytes) -> int:
+    """The 32-bit ones'-complement sum of `data` (a whole number of 4-byte words)."""
+    return _fold(int(np.frombuffer(data, dtype=">u4").sum(dtype=np.uint64)))
+
+
 class FitsSums:
     """Receives the file's bytes in order (`update`) and sums each header and data area."""
 

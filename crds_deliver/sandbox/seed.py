@@ -25,6 +25,7 @@ from crds_deliver.projects import INSTRUMENTS
 from crds_deliver.rules.mapfile import dict_selector_text, render
 from crds_deliver.rules.rmap import Rmap
 from crds_deliver.sandbox import naming, seed_refs
+from crds_deliver.sandbox.fits_writer import Value, card, header_bytes
 
 SEED_USEAFTER = "2020-01-01 00:00:00"
 SEED_TIME = dt.datetime(2020, 1, 1, 0, 0, 0)
@@ -52,26 +53,10 @@ class SeedFile:
         return hashlib.sha1(self.data).hexdigest()
 
 
-def _card(key: str, value: object) -> bytes:
-    if isinstance(value, bool):
-        shown = "T" if value else "F"
-        text = f"{key:<8}= {shown:>20}"
-    elif isinstance(value, int):
-        text = f"{key:<8}= {value:>20}"
-    else:
-        quoted = "'" + str(value).replace("'", "''").ljust(8) + "'"
-        text = f"{key:<8}= {quoted:<20}"
-    return text[:80].ljust(80).encode("ascii")
-
-
-def fits_bytes(keywords: dict[str, object]) -> bytes:
+def fits_bytes(keywords: dict[str, Value]) -> bytes:
     """A header-only FITS file (primary HDU, no data) holding `keywords`."""
-    cards = [_card("SIMPLE", True), _card("BITPIX", 8), _card("NAXIS", 0),
-             _card("EXTEND", True)]
-    cards += [_card(key, value) for key, value in keywords.items()]
-    cards.append(b"END".ljust(80))
-    data = b"".join(cards)
-    return data + b" " * (-len(data) % 2880)
+    cards = [card("SIMPLE", True), card("BITPIX", 8), card("NAXIS", 0), card("EXTEND", True)]
+    return header_bytes(cards + [card(key, value) for key, value in keywords.items()])
 
 
 def _asdf_bytes(meta: dict[str, str]) -> bytes:
@@ -96,7 +81,7 @@ def _reference(project: str, instrument: str, kind: str, name: str, ext: str,
     if ext not in (".fits", ".asdf"):
         return (f"# crds-deliver sandbox seed {project} {instrument} {kind} ({name})\n"
                 ).encode("ascii")
-    keywords: dict[str, object] = {
+    keywords: dict[str, Value] = {
         "TELESCOP": project.upper(), "INSTRUME": instrument.upper(),
         "USEAFTER": "2020-01-01T00:00:00" if project != "hst" else "Jan 01 2020 00:00:00",
         "PEDIGREE": "DUMMY", "DESCRIP": f"sandbox seed {kind}",
