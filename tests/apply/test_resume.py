@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from crds_deliver.lock import lock_path
+from crds_deliver.plan import make_plan
 from crds_deliver.record import record_path
 from crds_deliver.sandbox import SandboxSettings
 from tests.fixtures.cli_process import CliProcess
@@ -62,6 +63,11 @@ def test_killed_while_posting_waits_for_the_held_post_then_resumes(delivery_repo
     sb.faults.delay(0.5, count=1, path_prefix="/submission_form/")  # the GET
     sb.faults.delay(5.0, count=1, path_prefix="/submission_form/")  # the post
     repo = delivery_repo(files=1)
+    # The re-run below plans in this process before it looks for the post, and must look
+    # while the post is still held: planned here first, its verdicts are remembered (memo.py)
+    # and that plan costs milliseconds, not the seconds of crds's first JWST check in a
+    # process that has not made one yet.
+    make_plan(repo.manifest)
     proc = _start_apply(repo.manifest, sb)
     _wait_for_state(repo.manifest, "SUBMITTING", proc)
     time.sleep(0.5)  # the post is on its way, held by the server
