@@ -38,8 +38,8 @@ def card(key: str, value: Value, comment: str = "") -> bytes:
     elif isinstance(value, int):
         shown = f"{value:>20}"
     elif isinstance(value, float):
-        text = repr(value).upper()
-        shown = f"{text if '.' in text or 'E' in text else text + '.0':>20}"
+        digits = repr(value).upper()  # FITS wants a point or an exponent in a real
+        shown = f"{digits if '.' in digits or 'E' in digits else digits + '.0':>20}"
     else:
         quoted = "'" + value.replace("'", "''").ljust(8) + "'"
         shown = f"{quoted:<20}"
@@ -50,6 +50,7 @@ def card(key: str, value: Value, comment: str = "") -> bytes:
 
 
 def history(text: str) -> bytes:
+    """A HISTORY card (commentary: no value, no quotes)."""
     if len(text) > 72:
         raise ValueError(f"HISTORY text longer than 72 characters: {text!r}")
     return f"HISTORY {text}".ljust(80).encode("ascii")

@@ -204,8 +204,8 @@ class Processor:
                            f"by '{session.user}' relative to '{record['context']}'.")
         time.sleep(self.settings.processing_delay)
         keywords: dict[str, dict[str, object] | None] = {}
-        for path, certified in self._certified(sorted(stage.iterdir())):
-            record["files"].append(self._check(session, path, certified, sums[path.name],
+        for path, verdict in self._certified(sorted(stage.iterdir())):
+            record["files"].append(self._check(session, path, verdict, sums[path.name],
                                                keywords))
         certified = {info["uploaded"]: info for info in record["files"]
                      if info["status"] != "ERRORS"}
@@ -284,12 +284,12 @@ class Processor:
     def _certified(self, paths: list[Path]) -> Iterator[tuple[Path, Certified]]:
         return _each_in_threads(lambda path: _certify(path, self.project), paths)
 
-    def _check(self, session: Session, path: Path, certified: Certified, sha1sum: str,
+    def _check(self, session: Session, path: Path, verdict: Certified, sha1sum: str,
                keywords: dict[str, dict[str, object] | None] | None = None) -> dict:
         """Report one file's certification; returns its results-page record (and keeps the
         keywords the certification read in `keywords`, by file name)."""
         self._log(session, f"Certifying '{path.name}'")
-        instrument, reftype, findings, read = certified
+        instrument, reftype, findings, read = verdict
         if keywords is not None:
             keywords[path.name] = read
         if not (instrument and reftype) and not any(s == "error" for s, _ in findings):
@@ -318,8 +318,8 @@ class Processor:
                   "diffs": [], "replaced": [], "error": ""}
         try:
             self._log(session, f"Certifying {len(files)} file(s) relative to '{context}'.")
-            for path, certified in self._certified(files):
-                record["files"].append(self._check(session, path, certified, sha1_of(path)))
+            for path, verdict in self._certified(files):
+                record["files"].append(self._check(session, path, verdict, sha1_of(path)))
             bad = any(info["status"] == "ERRORS" for info in record["files"])
             state = BAD_FILES if bad else CERTIFIED
         except _Aborted as exc:
