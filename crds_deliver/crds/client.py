@@ -119,6 +119,7 @@ class CrdsClient:
         self.project = project
         self.poll_seconds = poll_seconds
         self.logged_in = False
+        self._upload_token: str | None = None  # the last upload's CSRF token (upload.py)
 
     @property
     def base_url(self) -> str:
@@ -215,6 +216,7 @@ class CrdsClient:
             "username": self.username, "password": self.token.reveal(),
             "instrument": instrument.lower(), "next": "/", "csrfmiddlewaretoken": csrf})
         self._check(response, f"login as {self.username!r}", LoginError)
+        self._upload_token = None  # a new session: the first upload fetches its own
         if self._bounced_to_login(response):
             raise LoginError(f"login as {self.username!r} to {self.base_url} was refused "
                              "(the server sent us back to its login page): is the MAST token "
@@ -263,7 +265,10 @@ class CrdsClient:
 
     def upload(self, path: Path, name: str, on_progress: Progress | None = None) -> Uploaded:
         """Upload one file (chunked when large); returns the posts and the sent bytes' sha1."""
-        return upload_file(self.http, path, name, on_progress=on_progress)
+        sent = upload_file(self.http, path, name, on_progress=on_progress,
+                           token=self._upload_token)
+        self._upload_token = sent.token
+        return sent
 
     # ----- progress channel and submission --------------------------------------------------
 

@@ -2,7 +2,12 @@
 
 Files under 2 000 000 bytes go in one multipart post; larger ones in 2 000 000-byte chunks,
 each a multipart post with `Content-Range: bytes <start>-<end>/<total>` (end inclusive), the
-CSRF token of each chunk taken from the previous answer's cookie. Only one chunk is ever in
+CSRF token of each chunk taken from the previous answer's cookie. crds's client GETs the
+upload page before every file for a fresh token; the server sets one on every chunk's answer
+too, so here only the first file of a session GETs the page and each later file starts with
+the token the previous one's last answer set: one round trip less per file (on a real
+server, tens of milliseconds each). A refused token (HTTP 403) is fetched afresh and the post
+sent again. Only one chunk is ever in
 memory, so a 10 GB file costs what a 10 kB file does. A chunk that gets no answer is sent
 again; if the server had kept the first copy it refuses the second as an overlap, and the file
 is then sent again from its first byte (once): a retry never leaves a corrupt file behind.
@@ -33,12 +38,13 @@ Progress = Callable[[str, int, int], None]  # (file name, bytes sent, total)
 
 @dataclass(frozen=True)
 class Uploaded:
-    """What one file's upload did: the posts it took, and the size and sha1 of the bytes sent
-    (of the last, complete attempt)."""
+    """What one file's upload did: the posts it took, the size and sha1 of the bytes sent
+    (of the last, complete attempt), and the CSRF token its last answer set (for the next)."""
 
     posts: int
     size: int
     sha1: str
+    token: str
 
 
 class _Posts:
@@ -83,27 +89,40 @@ class _Posts:
 
 
 def upload_file(http: Http, path: Path, name: str, *, on_progress: Progress | None = None,
-                chunk_size: int = CHUNK_SIZE) -> Uploaded:
-    """Upload `path` as `name`; returns the posts of the complete attempt and the digest of
-    the bytes it sent."""
+                chunk_size: int = CHUNK_SIZE, token: str | None = None) -> Uploaded:
+    """Upload `path` as `name`, starting with `token` (the previous file's) or else a fresh
+    one from the upload page; returns the posts of the complete attempt, the digest of the
+    bytes it sent and the token for the next file."""
     try:
-        return _upload_once(http, path, name, on_progress, chunk_size)
+        try:
+            return _upload_once(http, path, name, on_progress, chunk_size, token)
+        except _TokenRefused:  # this file starts again, with a token fetched afresh
+            return _upload_once(http, path, name, on_progress, chunk_size, None)
     except IngestError as first_error:
         if path.stat().st_size < chunk_size:
             raise
         try:
-            return _upload_once(http, path, name, on_progress, chunk_size)
+            return _upload_once(http, path, name, on_progress, chunk_size, None)
         except IngestError:
             raise first_error from None
 
 
-def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None,
-                 chunk_size: int) -> Uploaded:
-    size = path.stat().st_size
-    first = http.get(UPLOAD_PATH)
-    token = http.csrf_token(first)
+class _TokenRefused(Exception):
+    """The server refused the previous file's CSRF token on this file's first post."""
+
+
+def _fresh_token(http: Http) -> str:
+    token = http.csrf_token(http.get(UPLOAD_PATH))
     if not token:
         raise IngestError(f"{http.base_url}{UPLOAD_PATH}: the server set no csrftoken cookie")
+    return token
+
+
+def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None,
+                 chunk_size: int, token: str | None) -> Uploaded:
+    size = path.stat().st_size
+    reused = token is not None
+    token = token or _fresh_token(http)
     posts = 0
     sha1 = hashlib.sha1()
     bodies = _Posts(name, chunk_size)
@@ -125,6 +144,8 @@ def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None
                                         data=body)
             finally:
                 hashed.result()
+            if response.status_code == 403 and reused and posts == 0:
+                raise _TokenRefused
             posts += 1
             if not 200 <= response.status_code < 300:
                 raise http.fail(IngestError, f"uploading {name}: the server answered HTTP "
@@ -133,4 +154,4 @@ def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None
             token = http.csrf_token(response) or token
             if on_progress:
                 on_progress(name, offset + count, size)
-    return Uploaded(posts, size, sha1.hexdigest())
+    return Uploaded(posts, size, sha1.hexdigest(), token)

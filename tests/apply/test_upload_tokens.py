@@ -1,0 +1,67 @@
+"""One CSRF token carried from file to file: the upload page is fetched for a session's first
+file only, each later file starts with the token the previous answer set, and a token the
+server refuses is fetched afresh, the file sent again whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crds_deliver.crds.client import CrdsClient
+from crds_deliver.crds.http import RequestEvent
+from crds_deliver.credentials import Token
+
+UPLOAD = "/upload/chunked/"
+
+
+def _client(sandbox, events: list[RequestEvent]) -> CrdsClient:
+    client = CrdsClient(sandbox.url, username=sandbox.username, token=Token(sandbox.token),
+                        project="jwst", on_request=events.append)
+    client.login("miri")
+    return client
+
+
+def _files(folder: Path, count: int) -> list[Path]:
+    folder.mkdir()
+    for index in range(count):
+        (folder / f"f{index}.fits").write_bytes(bytes([index]) * (1000 + index))
+    return sorted(folder.iterdir())
+
+
+def _stored(sandbox, name: str) -> bytes:
+    [path] = sandbox.data_dir.rglob(f"ingest/**/{name}")
+    return path.read_bytes()
+
+
+def test_only_the_first_file_of_a_session_gets_the_upload_page(sandbox, tmp_path: Path):
+    events: list[RequestEvent] = []
+    client = _client(sandbox, events)
+    files = _files(tmp_path / "files", 3)
+    events.clear()
+    for path in files:
+        client.upload(path, path.name)
+    assert [(e.method, e.path, e.status) for e in events] == [
+        ("GET", UPLOAD, 200), ("POST", UPLOAD, 200), ("POST", UPLOAD, 200), ("POST", UPLOAD, 200)]
+    assert all(_stored(sandbox, path.name) == path.read_bytes() for path in files)
+
+    client.login("miri")  # a new session starts with the upload page again
+    events.clear()
+    client.upload(files[0], files[0].name)
+    assert [e.method for e in events] == ["GET", "POST"]
+
+
+def test_a_refused_token_is_fetched_afresh_and_the_file_sent_again(sandbox, tmp_path: Path):
+    events: list[RequestEvent] = []
+    client = _client(sandbox, events)
+    first, second = _files(tmp_path / "files", 2)
+    client.upload(first, first.name)
+    # The server's CSRF secret changes (as Django's does at a login elsewhere): the cookie
+    # the next answer would check no longer matches the token carried over.
+    for cookie in client.http.session.cookies:
+        if cookie.name == "csrftoken":
+            cookie.value = "x" * 32
+    events.clear()
+    sent = client.upload(second, second.name)
+    assert [(e.method, e.status) for e in events] == [("POST", 403), ("GET", 200),
+                                                      ("POST", 200)]
+    assert sent.posts == 1 and sent.size == second.stat().st_size
+    assert _stored(sandbox, second.name) == second.read_bytes()
