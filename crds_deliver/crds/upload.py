@@ -6,11 +6,13 @@ CSRF token of each chunk taken from the previous answer's cookie. crds's client 
 upload page before every file for a fresh token; the server sets one on every chunk's answer
 too, so here only the first file of a session GETs the page and each later file starts with
 the token the previous one's last answer set: one round trip less per file (on a real
-server, tens of milliseconds each). A refused token (HTTP 403) is fetched afresh and the post
-sent again. Only one chunk is ever in
-memory, so a 10 GB file costs what a 10 kB file does. A chunk that gets no answer is sent
-again; if the server had kept the first copy it refuses the second as an overlap, and the file
-is then sent again from its first byte (once): a retry never leaves a corrupt file behind.
+server, tens of milliseconds each). A refused token (HTTP 403) is fetched afresh and the file
+sent again.
+
+Only one chunk is ever in memory, so a 10 GB file costs what a 10 kB file does. A chunk that
+gets no answer is sent again; if the server had kept the first copy it refuses the second as
+an overlap, and the file is then sent again from its first byte (once): a retry never leaves a
+corrupt file behind.
 
 The sha1 of a file is computed from the very bytes that are sent, so the caller can compare it
 with the planned digest: a file rewritten between `plan` and the upload is caught before the
