@@ -1,9 +1,10 @@
-"""FITS CHECKSUM/DATASUM verification, computed from chunks as the file is streamed.
+"""FITS CHECKSUM/DATASUM: verified from chunks as the file is streamed, and encoded for writing.
 
 The CRDS server runs fitsverify and rejects a file whose checksums do not match, so preflight
 treats a mismatch as an error. The sums are the FITS 32-bit ones'-complement sums over each
 HDU's header and data blocks; they are accumulated from the same chunks that feed the sha1 and
-sha256 digests, so verifying costs no extra read.
+sha256 digests, so verifying costs no extra read. `encoded_checksum` writes the other half of
+the convention: the CHECKSUM value of an HDU (the sandbox's seed files, sandbox/fits_writer.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,35 @@ def _fold(total: int) -> int:
 def word_sum(data: bytes) -> int:
     """The 32-bit ones'-complement sum of `data` (a whole number of 4-byte words)."""
     return _fold(int(np.frombuffer(data, dtype=">u4").sum(dtype=np.uint64)))
+
+
+def encoded_checksum(header: bytes, data_sum: int) -> str:
+    """The 16 characters of an HDU's CHECKSUM card, from its header (with a CHECKSUM of
+    sixteen zeros, which these characters then replace: the same length) and its DATASUM."""
+    return _encoded(~_fold(word_sum(header) + data_sum) & _MASK)
+
+
+def _encoded(value: int) -> str:
+    """The 16 characters of a CHECKSUM card for `value` (the complement of the HDU's sum):
+    each byte spread over four characters in 0-9A-Za-z, rotated by one (FITS checksum
+    convention, Seaman, Pence and Rots)."""
+    excluded = set(range(0x3A, 0x41)) | set(range(0x5B, 0x61))
+    chars = [0] * 16
+    for index in range(4):
+        byte = (value >> (24 - 8 * index)) & 0xFF
+        quarter = [byte // 4 + 0x30] * 4
+        quarter[0] += byte % 4
+        clashing = True
+        while clashing:
+            clashing = False
+            for pair in (0, 2):
+                if quarter[pair] in excluded or quarter[pair + 1] in excluded:
+                    quarter[pair] += 1
+                    quarter[pair + 1] -= 1
+                    clashing = True
+        for position in range(4):
+            chars[4 * position + index] = quarter[position]
+    return bytes(chars[15:] + chars[:15]).decode("ascii")
 
 
 class FitsSums:

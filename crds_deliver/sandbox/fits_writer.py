@@ -17,10 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crds_deliver.certify.checksums import word_sum
+from crds_deliver.certify.checksums import encoded_checksum, word_sum
+from crds_deliver.certify.layout import BLOCK, CARD
 
-BLOCK = 2880
-_MASK = 0xFFFFFFFF
 _ZERO_CHECKSUM = "0" * 16
 _BITPIX = {"uint8": 8, "int16": 16, "int32": 32, "int64": 64, "float32": -32,
            "float64": -64}
@@ -43,22 +42,24 @@ def card(key: str, value: Value, comment: str = "") -> bytes:
     else:
         quoted = "'" + value.replace("'", "''").ljust(8) + "'"
         shown = f"{quoted:<20}"
-    text = f"{key:<8}= {shown}" + (f" / {comment}" if comment else "")
-    if len(key) > 8 or len(f"{key:<8}= {shown}") > 80:
-        raise ValueError(f"FITS card {key}: {value!r} does not fit in 80 characters")
-    return text[:80].ljust(80).encode("ascii")  # only a long comment is shortened
+    text = f"{key:<8}= {shown}"
+    if len(key) > 8 or len(text) > CARD:
+        raise ValueError(f"FITS card {key}: {value!r} does not fit in {CARD} characters")
+    if comment:
+        text += f" / {comment}"
+    return text[:CARD].ljust(CARD).encode("ascii")  # only a long comment is shortened
 
 
 def history(text: str) -> bytes:
     """A HISTORY card (commentary: no value, no quotes)."""
-    if len(text) > 72:
-        raise ValueError(f"HISTORY text longer than 72 characters: {text!r}")
-    return f"HISTORY {text}".ljust(80).encode("ascii")
+    if len(text) > CARD - 8:
+        raise ValueError(f"HISTORY text longer than {CARD - 8} characters: {text!r}")
+    return f"HISTORY {text}".ljust(CARD).encode("ascii")
 
 
 def header_bytes(cards: Sequence[bytes]) -> bytes:
     """The cards, END, and blanks to the end of the block."""
-    data = b"".join(cards) + b"END".ljust(80)
+    data = b"".join(cards) + b"END".ljust(CARD)
     return data + b" " * (-len(data) % BLOCK)
 
 
@@ -71,29 +72,6 @@ class Column:
     values: Sequence[int | str]
 
 
-def _encode_checksum(value: int) -> str:
-    """The 16 characters of a CHECKSUM card for `value` (the complement of the HDU's sum):
-    each byte spread over four characters in 0-9A-Za-z, rotated by one (FITS checksum
-    convention, Seaman, Pence and Rots)."""
-    excluded = set(range(0x3A, 0x41)) | set(range(0x5B, 0x61))
-    chars = [0] * 16
-    for index in range(4):
-        byte = (value >> (24 - 8 * index)) & 0xFF
-        quarter = [byte // 4 + 0x30] * 4
-        quarter[0] += byte % 4
-        clashing = True
-        while clashing:
-            clashing = False
-            for pair in (0, 2):
-                if quarter[pair] in excluded or quarter[pair + 1] in excluded:
-                    quarter[pair] += 1
-                    quarter[pair + 1] -= 1
-                    clashing = True
-        for position in range(4):
-            chars[4 * position + index] = quarter[position]
-    return bytes(chars[15:] + chars[:15]).decode("ascii")
-
-
 def _hdu(cards: list[bytes], data: bytes) -> bytes:
     """Header and padded data with CHECKSUM and DATASUM: the header is summed with a
     CHECKSUM of zeros, which the encoded complement then replaces (same length)."""
@@ -101,9 +79,7 @@ def _hdu(cards: list[bytes], data: bytes) -> bytes:
     data_sum = word_sum(padded)
     header = header_bytes([*cards, card("CHECKSUM", _ZERO_CHECKSUM, "HDU checksum"),
                            card("DATASUM", str(data_sum), "data unit checksum")])
-    total = word_sum(header) + data_sum
-    total = (total & _MASK) + (total >> 32)
-    encoded = _encode_checksum(~total & _MASK)
+    encoded = encoded_checksum(header, data_sum)
     return header.replace(f"'{_ZERO_CHECKSUM}'".encode(), f"'{encoded}'".encode(), 1) + padded
 
 

@@ -12,7 +12,8 @@ import pytest
 from astropy.io import fits
 
 from crds_deliver.certify import certify_file
-from crds_deliver.sandbox import fits_writer, seed
+from crds_deliver.sandbox import fits_writer
+from tests.sandbox.test_seed_refs import _seed_reference
 
 ARRAYS = {"F32": np.arange(24, dtype="float32").reshape(1, 2, 3, 4),
           "U32": np.array([[0, 1, 2**32 - 1]], dtype="uint32"),
@@ -67,7 +68,7 @@ def test_data_is_stored_as_astropy_stores_it() -> None:
 
 
 def test_a_changed_byte_fails_the_checksums(tmp_path: Path) -> None:
-    data = bytearray(_bias_seed())
+    data = bytearray(_seed_reference("hst", "wfc3", "biasfile").data)
     data[-2880] ^= 0x01  # first data byte of the last HDU
     with warnings.catch_warnings(), pytest.raises(Warning, match="(?i)checksum"):
         warnings.simplefilter("error")
@@ -81,18 +82,11 @@ def test_a_changed_byte_fails_the_checksums(tmp_path: Path) -> None:
                if f.severity.value == "error"), [f.message for f in result.findings]
 
 
-def _bias_seed() -> bytes:
-    return next(item.data for item in seed.seed_files("hst")
-                if (item.instrument, item.filekind, item.body) == ("wfc3", "biasfile", None))
-
-
 def test_the_complete_seed_references_read_back_cleanly() -> None:
     """(The header-only seeds of other types carry "N/A" for every match keyword, NAXIS1
     included where a type matches on it: they are not meant to be valid FITS.)"""
     for project, instrument, kind in (("hst", "wfc3", "biasfile"), ("jwst", "miri", "dark")):
-        [data] = [item.data for item in seed.seed_files(project)
-                  if (item.instrument, item.filekind, item.body) == (instrument, kind, None)]
-        hdus = _open_strictly(data)
+        hdus = _open_strictly(_seed_reference(project, instrument, kind).data)
         assert hdus[0].header["INSTRUME"] == instrument.upper()
 
 
