@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import compileall
+import os
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.fork_client import SERVICES, Services
 
 pytest_plugins = [
     "tests.fixtures.fits",
@@ -19,12 +22,21 @@ pytest_plugins = [
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# Variables of the machine running the tests (a CI runner, a developer's shell) that change
+# what the commands print, write or where they connect; a test that needs one sets it itself.
+HOST_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_WORKSPACE",
+                  "GITLAB_CI", "CI_PROJECT_DIR", "CRDS_DELIVER_CODEQUALITY",
+                  "CRDS_DELIVER_FILES_ROOT", "CRDS_SERVER_URL", "MAST_API_TOKEN",
+                  "CRDS_USERNAME", "CRDS_INI_FILE", "CRDS_OBSERVATORY", "CRDS_PATH")
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Compile the package's and the tests' bytecode once, before any worker starts.
+    """Compile the package's and the tests' bytecode once, before any worker starts, and
+    start the warm processes the workers fork programs from.
 
     A run starts well over a hundred fresh interpreters that import crds_deliver (the
-    console script, deep-check workers, the template replay's steps, the forkserver of
-    cli_process.py). Where PYTHONDONTWRITEBYTECODE is set, as on this project's machines, none
+    console script, deep-check workers, the template replay's steps, the fork
+    services). Where PYTHONDONTWRITEBYTECODE is set, as on this project's machines, none
     of them keeps what it compiles, so each compiled the package again (about 0.3 s of CPU
     for the apply path). Python still reads bytecode it finds, checked against each source's
     time and size, so an edited file is compiled afresh, never masked. compileall writes
@@ -33,14 +45,19 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     for folder in ("crds_deliver", "tests"):
         compileall.compile_dir(str(ROOT / folder), quiet=2)
+    _start_fork_services(config)
 
 
-# Variables of the machine running the tests (a CI runner, a developer's shell) that change
-# what the commands print, write or where they connect; a test that needs one sets it itself.
-HOST_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_WORKSPACE",
-                  "GITLAB_CI", "CI_PROJECT_DIR", "CRDS_DELIVER_CODEQUALITY",
-                  "CRDS_DELIVER_FILES_ROOT", "CRDS_SERVER_URL", "MAST_API_TOKEN",
-                  "CRDS_USERNAME", "CRDS_INI_FILE", "CRDS_OBSERVATORY", "CRDS_PATH")
+def _start_fork_services(config: pytest.Config) -> None:
+    """The warm processes that fork crds-deliver and crds's programs for the tests
+    (tests/fixtures/fork_service.py), one of each for the whole run, started here so that
+    every pytest-xdist worker (started after this hook) inherits their folder. Each warms
+    on its first request (4-5 s of CPU), which each worker used to pay for itself. A pytest
+    run inside a test uses the services of the run that started it."""
+    if os.environ.get(SERVICES):
+        return
+    services = Services(HOST_VARIABLES)
+    config.add_cleanup(services.close)
 
 
 @pytest.fixture(autouse=True)

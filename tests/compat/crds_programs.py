@@ -2,9 +2,10 @@
 of its own (the crds client keeps global state and writes os.environ), with the environment a
 user of that program would have.
 
-`python ...` commands run in a child forked by crds_zygote.py, which imported crds's heavy
-dependencies (never crds) once per test process: a fresh interpreter spent 3-5 s of CPU on
-them for every program. Other commands run as they are.
+`python ...` commands run in a child forked by the run's python service
+(tests/fixtures/fork_service.py), which imported crds's heavy dependencies (never crds) once
+for all the workers: a fresh interpreter spent 3-5 s of CPU on them for every program. Other
+commands run as they are.
 
 The submission programs go through crds_short_pauses.py, which runs them as `python -m` or
 `python SCRIPT` would, with crds's fixed pauses (10 s after a post, 3 s between polls) cut
@@ -13,23 +14,17 @@ short: they wait for a distant server, not the sandbox on loopback.
 
 from __future__ import annotations
 
-import atexit
-import functools
-import json
 import os
-import selectors
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
+
+from tests.fixtures.fork_client import Forked
 
 TOKEN = "0123456789abcdef0123456789abcdef"
 USER = "jdoe"
 _SHORT_PAUSES = Path(__file__).with_name("crds_short_pauses.py")
-_ZYGOTE = Path(__file__).with_name("crds_zygote.py")
 TIMEOUT = 200  # seconds a program may take
 
 
@@ -55,66 +50,15 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
         out, err = Path(folder) / "stdout", Path(folder) / "stderr"
         out.write_bytes(b"")
         err.write_bytes(b"")
-        code = _zygote().run({"args": args[1:], "env": env, "cwd": str(cwd),
-                              "stdout": str(out), "stderr": str(err)}, args)
+        program = Forked("python", args[1:], env, str(cwd), str(out), str(err))
+        try:
+            code = program.wait(TIMEOUT)
+        except subprocess.TimeoutExpired:
+            program.kill()
+            program.wait()
+            raise
         return subprocess.CompletedProcess(args, code, out.read_text(errors="replace"),
                                            err.read_text(errors="replace"))
-
-
-class _Zygote:
-    """crds_zygote.py running, with its answers read line by line (one request at a time)."""
-
-    def __init__(self) -> None:
-        self.process = subprocess.Popen([sys.executable, str(_ZYGOTE)], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE)
-        self.lock = threading.Lock()
-        self.pending = b""
-        atexit.register(self.close)
-
-    def run(self, request: dict, args: list[str]) -> int:
-        """Send `request`; the program's exit status. A program still running after TIMEOUT
-        seconds is killed and raises subprocess.TimeoutExpired."""
-        assert self.process.stdin is not None
-        with self.lock:
-            self.process.stdin.write((json.dumps(request) + "\n").encode())
-            self.process.stdin.flush()
-            deadline = time.monotonic() + TIMEOUT
-            pid = self._answer(deadline)["pid"]
-            try:
-                return self._answer(deadline)["code"]
-            except subprocess.TimeoutExpired:
-                os.kill(pid, signal.SIGKILL)
-                self._answer(time.monotonic() + TIMEOUT)
-                raise subprocess.TimeoutExpired(args, TIMEOUT) from None
-
-    def _answer(self, deadline: float) -> dict:
-        """The zygote's next JSON line; TimeoutExpired past `deadline`."""
-        assert self.process.stdout is not None
-        stream = self.process.stdout.fileno()
-        with selectors.DefaultSelector() as selector:
-            selector.register(stream, selectors.EVENT_READ)
-            while b"\n" not in self.pending:
-                left = deadline - time.monotonic()
-                if left <= 0 or not selector.select(left):
-                    raise subprocess.TimeoutExpired(["crds_zygote"], TIMEOUT)
-                chunk = os.read(stream, 4096)
-                if not chunk:
-                    raise RuntimeError(f"{_ZYGOTE.name} ended (status {self.process.wait()})")
-                self.pending += chunk
-        line, self.pending = self.pending.split(b"\n", 1)
-        return json.loads(line)
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            assert self.process.stdin is not None
-            self.process.stdin.close()
-            self.process.wait(30)
-
-
-@functools.cache
-def _zygote() -> _Zygote:
-    """This test process's zygote, started on first use."""
-    return _Zygote()
 
 
 def crds_submit() -> list[str]:
