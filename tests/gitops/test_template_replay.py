@@ -126,6 +126,7 @@ def _remote_state(remote: Path, name: str) -> str | None:
     return yaml.safe_load(done.stdout)["state"] if done.returncode == 0 else None
 
 
+@pytest.mark.slow  # started first (tests/conftest.py): left to the end, it ran alone
 @pytest.mark.timeout(900)  # a dozen CI steps, each a real process
 @pytest.mark.parametrize("kind", ["github", "gitlab"])
 def test_template_runs_deliver_each_manifest_once_and_push_every_record(
