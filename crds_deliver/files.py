@@ -110,6 +110,38 @@ def _inside(path: Path, roots: Iterable[Path]) -> bool:
     return any(path == root or root in path.parents for root in roots)
 
 
+class _Folders:
+    """Where the matches of one folder really are, worked out once per folder.
+
+    Resolving a path follows symbolic links one component at a time (an lstat each), and a
+    relative path takes two absolute ones: per file, that was a fifth of a plan of many small
+    files. The files of a delivery share a few folders, so each folder's real path, its place
+    relative to the manifest's folder and whether it is inside the allowed roots are kept;
+    a match that is itself a symbolic link is still resolved whole."""
+
+    def __init__(self, folder: Path, roots: list[Path]) -> None:
+        self.folder = folder
+        self.roots = roots
+        self._known: dict[str, tuple[Path, str, bool]] = {}
+
+    def place(self, match: str) -> tuple[Path, str, bool]:
+        """(real path, path relative to the manifest's folder, inside the roots) of `match`."""
+        parent, name = os.path.split(match)
+        if name in ("", ".", "..") or os.path.islink(match):
+            real = Path(match).resolve()
+            return real, os.path.relpath(match, self.folder), _inside(real, self.roots)
+        parent = parent or os.curdir
+        known = self._known.get(parent)
+        if known is None:
+            real_parent = Path(parent).resolve()
+            known = self._known[parent] = (real_parent, os.path.relpath(parent, self.folder),
+                                           _inside(real_parent, self.roots))
+        real_parent, relative_parent, inside = known
+        real = real_parent / name
+        relative = name if relative_parent == os.curdir else os.path.join(relative_parent, name)
+        return real, relative, inside or real in self.roots
+
+
 def resolve_globs(manifest_file: str, folder: Path, patterns: Sequence[str],
                   locate: Callable[[int], tuple[int | None, int | None]],
                   files_root: str | None = None) -> Resolution:
@@ -119,6 +151,7 @@ def resolve_globs(manifest_file: str, folder: Path, patterns: Sequence[str],
     """
     result = Resolution()
     roots = allowed_roots(folder, files_root)
+    folders = _Folders(folder, roots)
     seen: dict[Path, str] = {}
     for index, pattern in enumerate(patterns):
         line, col = locate(index)
@@ -152,9 +185,8 @@ def resolve_globs(manifest_file: str, folder: Path, patterns: Sequence[str],
             continue
         for match in matches:
             path = Path(match)
-            real = path.resolve()
-            relative = os.path.relpath(path, folder)
-            if not _inside(real, roots):
+            real, relative, inside = folders.place(match)
+            if not inside:
                 how = "through a symbolic link " if real != path.absolute() else ""
                 problem(f"{where}: '{relative}' leads {how}outside the repository "
                         f"({roots[0]}); allow an outside folder with options.files_root or "

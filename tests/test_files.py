@@ -207,3 +207,23 @@ def test_stream_reports_a_failing_consumer(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="consumer failed"):
         stream(path, [lambda part, offset: None, broken], chunk=1000)
+
+
+def test_each_file_is_placed_as_resolving_it_alone_would(tmp_path: Path, monkeypatch) -> None:
+    """Folders are resolved once for all their files: the paths shown and the files found are
+    those of resolving every match on its own, next to the manifest, below it, above it (in
+    the repository), from a relative manifest folder, and through a linked file."""
+    root = _repo(tmp_path)
+    folder = root / "manifests" / "hst"
+    names = ["a_drk.fits", "refs/b_drk.fits", "refs/deep/c_drk.fits", "../shared/d_drk.fits"]
+    for name in names:
+        _touch(folder / name)
+    os.symlink(folder / "refs" / "b_drk.fits", folder / "refs" / "linked_drk.fits")
+    monkeypatch.chdir(root)
+    for where in (folder, Path("manifests/hst")):
+        result = _resolve(where, ["*.fits", "refs/**/*.fits", "../shared/*.fits"])
+        assert result.problems == []
+        # The linked file is the same file as refs/b_drk.fits, found first: delivered once.
+        expected = sorted((os.path.relpath(os.path.normpath(where / n), where),
+                           Path(os.path.normpath(where / n)).resolve()) for n in names)
+        assert sorted((f.relative, f.path.resolve()) for f in result.files) == expected
