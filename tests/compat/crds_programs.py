@@ -17,10 +17,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-from tests.fixtures.fork_client import Forked
+from tests.fixtures.fork_client import run_to_end
 
 TOKEN = "0123456789abcdef0123456789abcdef"
 USER = "jdoe"
@@ -46,19 +45,8 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
     if args[0] != sys.executable:
         return subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True,
                               timeout=TIMEOUT)
-    with tempfile.TemporaryDirectory(prefix="crds-program-") as folder:
-        out, err = Path(folder) / "stdout", Path(folder) / "stderr"
-        out.write_bytes(b"")
-        err.write_bytes(b"")
-        program = Forked("python", args[1:], env, str(cwd), str(out), str(err))
-        try:
-            code = program.wait(TIMEOUT)
-        except subprocess.TimeoutExpired:
-            program.kill()
-            program.wait()
-            raise
-        return subprocess.CompletedProcess(args, code, out.read_text(errors="replace"),
-                                           err.read_text(errors="replace"))
+    code, out, err = run_to_end("python", args[1:], env, str(cwd), TIMEOUT)
+    return subprocess.CompletedProcess(args, code, out, err)
 
 
 def crds_submit() -> list[str]:
