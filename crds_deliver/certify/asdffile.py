@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from crds_deliver.certify.asdf_extensions import load_extensions
 from crds_deliver.certify.findings import Finding, error
 from crds_deliver.certify.structure import WARNINGS_LOCK, Header
 
@@ -64,6 +65,7 @@ def read_asdf(path: Path, name: str) -> tuple[Header | None, list[Finding]]:
     """The flattened `roman`/`meta` metadata, or None with an error when unreadable."""
     import asdf
 
+    load_extensions()
     header = Header()
     try:
         with WARNINGS_LOCK, warnings.catch_warnings():

@@ -28,6 +28,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Protocol
 
+from crds_deliver.certify.asdf_extensions import load_extensions
 from crds_deliver.certify.findings import Finding, error, warning
 from crds_deliver.certify.offline_rmap import rmap_text
 from crds_deliver.certify.structure import WARNINGS_LOCK
@@ -81,6 +82,8 @@ def _import_project(project: str) -> None:
     for name in _PROJECT_MODULES[project]:
         with contextlib.suppress(Exception):  # the certifier reports it on the file
             importlib.import_module(name)
+    if project in ("jwst", "roman"):  # their checks go through asdf (JWST: an empty model)
+        load_extensions()
     # See _import_once: the datamodel packages create as many long-lived objects again.
     gc.freeze()
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from crds_deliver.certify.asdf_extensions import load_extensions
 from crds_deliver.certify.matching import JWST_FITS_NAMES
 
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -94,6 +95,7 @@ def _asdf_keys(path: Path) -> dict[str, object]:
     except ImportError:
         raise UnreadableReference("reading ASDF references needs the asdf package "
                                   "(pip install 'crds-deliver[asdf]')") from None
+    load_extensions()
     with asdf.open(path, lazy_load=True, memmap=False) as af:
         values: dict[str, object] = {}
         meta = af.tree.get("roman", {}).get("meta", {})
