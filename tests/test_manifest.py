@@ -33,8 +33,10 @@ VALID = {
 
 
 def write(tmp_path: Path, data: object, name: str = "m.yaml") -> Path:
+    """`data` as a YAML file, dumped by libyaml: PyYAML's pure-Python emitter takes about a
+    second for the 900 kB values some tests write."""
     path = tmp_path / name
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    path.write_text(yaml.dump(data, Dumper=yaml.CSafeDumper, sort_keys=False))
     return path
 
 
