@@ -6,43 +6,52 @@ a JWST or Roman reference)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
+from tests.fixtures.fork_client import run_to_end
 from tests.fixtures.installed import require
 
 require("asdf", "yaml")
 
-# Run in fresh interpreters: asdf keeps its extension list for the life of the process.
-EXTENSIONS = """
+# In a fresh interpreter, since asdf keeps its extension list for the life of the process: one
+# manifest read the way asdf reads them (the premise: with the pure-Python parser), then every
+# extension loaded by load_extensions.
+OURS = """
 import json, sys, yaml, asdf
+from asdf.extension import ManifestExtension, _manifest
+from crds_deliver.certify.asdf_extensions import load_extensions
 pure_loads = []  # asdf's manifests parsed by PyYAML's pure-Python parser
 pure = yaml.safe_load
 def counted(stream):
     pure_loads.append(sys._getframe(1).f_code.co_filename.endswith("_manifest.py"))
     return pure(stream)
 yaml.safe_load = counted
-if sys.argv[1] == "ours":
-    from crds_deliver.certify.asdf_extensions import load_extensions
-    load_extensions()
-    from asdf.extension import _manifest
-    assert _manifest.yaml is yaml, "the manifest module keeps its yaml module"
-extensions = asdf.get_config().extensions
-print(json.dumps({"uris": [e.extension_uri for e in extensions], "pure_loads": sum(pure_loads)}))
+ManifestExtension.from_uri("asdf://asdf-format.org/core/manifests/core-1.5.0")
+asdf_alone = sum(pure_loads)
+pure_loads.clear()
+load_extensions()
+print(json.dumps({"uris": [e.extension_uri for e in asdf.get_config().extensions],
+                  "pure_loads": sum(pure_loads), "asdf_alone": asdf_alone,
+                  "restored": _manifest.yaml is yaml}))
 """
+# A program forked by the run's python service, where asdf loaded the extensions itself
+ALONE = ("import asdf, json\n"
+         "print(json.dumps([e.extension_uri for e in asdf.get_config().extensions]))")
 
 
-def _extensions(how: str) -> dict[str, object]:
-    done = subprocess.run([sys.executable, "-c", EXTENSIONS, how], capture_output=True,
-                          text=True, timeout=120, check=True)
-    return json.loads(done.stdout)
-
-
-def test_the_same_extensions_load_without_the_pure_python_parser() -> None:
-    asdf_alone, ours = _extensions("asdf"), _extensions("ours")
-    assert asdf_alone["pure_loads"] > 10, asdf_alone  # what the module saves: its premise
+def test_the_same_extensions_load_without_the_pure_python_parser(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", OURS], capture_output=True, text=True,
+                          timeout=120, check=True)
+    ours = json.loads(done.stdout)
+    assert ours["asdf_alone"] == 1, ours  # what the module saves: its premise
     assert ours["pure_loads"] == 0, ours
-    assert ours["uris"] == asdf_alone["uris"]
+    assert ours["restored"], "asdf's manifest module gets its yaml module back"
+    code, out, err = run_to_end("python", ["-c", ALONE], os.environ, str(tmp_path), 120)
+    assert code == 0, err
+    assert ours["uris"] == json.loads(out)
 
 
 def test_every_installed_manifest_parses_the_same_with_libyaml() -> None:
