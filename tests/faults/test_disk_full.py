@@ -6,24 +6,25 @@ run converges."""
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
-import sys
 
 from crds_deliver.record import record_path
 from tests.faults.helpers import ingest_names, record_data
+from tests.fixtures.cli_process import CliProcess
 from tests.fixtures.repo import sandbox_env
 
 LIMIT = 1024  # bytes: the lock file fits, a result record does not
 
 
 def _limited(*args: str, sb, limit_bytes: int = LIMIT) -> subprocess.CompletedProcess:
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
-
-    return subprocess.run([sys.executable, "-m", "crds_deliver", *args],
-                          env={**os.environ, **sandbox_env(sb)}, preexec_fn=limit,
-                          capture_output=True, text=True, timeout=120)
+    """`crds-deliver ARGS` that can write no file beyond `limit_bytes` (RLIMIT_FSIZE); its
+    output (stdout and stderr) on a pipe, which the limit does not touch."""
+    proc = CliProcess(args, env={**os.environ, **sandbox_env(sb)}, piped=True,
+                      file_size_limit=limit_bytes)
+    assert proc.stdout is not None
+    with proc.stdout:
+        output = proc.stdout.read()
+    return subprocess.CompletedProcess(list(args), proc.wait(120), output, "")
 
 
 def _temp_files(folder) -> list[str]:

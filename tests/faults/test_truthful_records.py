@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 
 import pytest
 import yaml
@@ -27,18 +25,18 @@ from tests.faults.helpers import (
     start_apply,
     wait_until,
 )
+from tests.fixtures.cli_process import CliProcess
 from tests.fixtures.fits import write_jwst_ref
 from tests.fixtures.repo import sandbox_env
 from tests.fixtures.sandbox import SandboxWeb
 
 
-def _apply_process(manifest, sb, *args: str) -> subprocess.Popen:
-    """A fresh interpreter, its output on a pipe: the tests kill it the moment it prints the
-    `done` line, before it writes the results id that follows (a file read in a loop, as
-    with the warm processes of start_apply, comes too late)."""
-    return subprocess.Popen([sys.executable, "-m", "crds_deliver", "apply", "--yes", str(manifest),
-                             *args], env={**os.environ, **sandbox_env(sb)},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def _apply_process(manifest, sb, *args: str) -> CliProcess:
+    """apply, its output on a pipe: the tests kill it the moment it prints the `done` line,
+    before it writes the results id that follows (a file read in a loop, as with the
+    processes of start_apply, comes too late)."""
+    return CliProcess(["apply", "--yes", str(manifest), *args],
+                      env={**os.environ, **sandbox_env(sb)}, piped=True)
 
 
 def test_killed_right_after_done_finishes_on_the_next_run(delivery_repo, sandbox, run_cli,

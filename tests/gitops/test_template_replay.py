@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from tests.fixtures.fits import manifest_text, write_hst_ref
+from tests.fixtures.forked_console import console_folder
 from tests.fixtures.repo import git, sandbox_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,9 +41,13 @@ class Ci:
 
     def __init__(self, kind: str, remote: Path, tmp_path: Path, sb) -> None:
         self.kind, self.remote, self.tmp_path = kind, remote, tmp_path
+        # `crds-deliver` in the steps is the command line forked warm (forked_console.py),
+        # then this environment's own programs
+        console = str(console_folder(tmp_path / f"{kind}-bin"))
         bin_dir = str(Path(sys.executable).parent)
-        self.env = {**os.environ, **sandbox_env(sb), "PATH": bin_dir + os.pathsep
-                    + os.environ["PATH"], "BRANCH": BRANCH, "CI_DEFAULT_BRANCH": BRANCH}
+        self.env = {**os.environ, **sandbox_env(sb),
+                    "PATH": os.pathsep.join([console, bin_dir, os.environ["PATH"]]),
+                    "BRANCH": BRANCH, "CI_DEFAULT_BRANCH": BRANCH}
         self.runs = 0
 
     def checkout(self, ref: str) -> Path:
