@@ -49,6 +49,12 @@ def _run_piped(args: list[str], tmp_path: Path, **kw: object) -> tuple[int, str]
     return forked.wait(60), text
 
 
+def _with_console(tmp_path: Path) -> dict[str, str]:
+    """This environment with forked_console.py's `crds-deliver` first on PATH."""
+    return {**os.environ,
+            "PATH": f"{console_folder(tmp_path / 'bin')}{os.pathsep}{os.environ['PATH']}"}
+
+
 def test_a_forked_program_gets_its_arguments_environment_folder_and_streams(tmp_path):
     code, output = _run_piped(["one", "3"], tmp_path)
     assert code == 3
@@ -64,8 +70,7 @@ def test_a_file_size_limit_refuses_a_larger_file(tmp_path):
 
 
 def test_the_shell_command_runs_the_command_line_and_ends_as_it_does(tmp_path):
-    env = {**os.environ, "PATH": f"{console_folder(tmp_path / 'bin')}{os.pathsep}"
-                                 f"{os.environ['PATH']}"}
+    env = _with_console(tmp_path)
     done = subprocess.run(["sh", "-c", "crds-deliver --version | tr a-z A-Z"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and __version__.upper() in done.stdout
@@ -78,8 +83,7 @@ def test_the_shell_command_runs_the_command_line_and_ends_as_it_does(tmp_path):
 
 
 def test_the_shell_command_passes_a_signal_on_and_ends_by_it(tmp_path):
-    env = {**os.environ, "PATH": f"{console_folder(tmp_path / 'bin')}{os.pathsep}"
-                                 f"{os.environ['PATH']}"}
+    env = _with_console(tmp_path)
     # `sandbox` serves until it is stopped
     shell = subprocess.Popen(["crds-deliver", "sandbox", "--port", "0", "--data",
                               str(tmp_path / "data")], env=env, stdout=subprocess.PIPE,

@@ -23,7 +23,7 @@ from crds_deliver.record import load_record
 from tests.faults.helpers import local_files, server_has_exactly
 from tests.fixtures.cli_process import CliProcess
 from tests.fixtures.fits import manifest_text, write_hst_ref
-from tests.fixtures.repo import git, sandbox_env
+from tests.fixtures.repo import git, init_repo, sandbox_env
 
 RUNS = 100
 CHUNKS = 10
@@ -90,10 +90,7 @@ def test_random_sigkill_then_rerun_converges_with_one_post(chunk, sandbox_factor
            "CRDS_DELIVER_QUIET_SECONDS": QUIET_SECONDS}
     full_env = {**sandbox_env(sandbox), **env}
     root = tmp_path / "repo"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.name", "Test Deliverer")
-    git(root, "config", "user.email", "deliverer@example.org")
+    init_repo(root)
     for run in range(RUNS // CHUNKS):
         manifest = _new_delivery(root, chunk, run)
         posts_before = sandbox.stats.submission_posts
