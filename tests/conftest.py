@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import compileall
+import contextlib
 import os
 from pathlib import Path
 
 import pytest
 
 from tests.fixtures.fork_client import SERVICES, Services
+from tests.fixtures.rewritten_bytecode import write_rewritten_bytecode
 
 pytest_plugins = [
     "tests.fixtures.fits",
@@ -40,11 +42,15 @@ def pytest_configure(config: pytest.Config) -> None:
     of them keeps what it compiles, so each compiled the package again (about 0.3 s of CPU
     for the apply path). Python still reads bytecode it finds, checked against each source's
     time and size, so an edited file is compiled afresh, never masked. compileall writes
-    whatever that variable says; a read-only checkout just goes without."""
+    whatever that variable says; a read-only checkout just goes without. The assertion-
+    rewritten bytecode of the test modules and pytest's plugins is written here too
+    (tests/fixtures/rewritten_bytecode.py)."""
     if hasattr(config, "workerinput"):  # a pytest-xdist worker: the controller did it
         return
     for folder in ("crds_deliver", "tests"):
         compileall.compile_dir(str(ROOT / folder), quiet=2)
+    with contextlib.suppress(AttributeError, TypeError):  # a pytest that renamed its functions
+        write_rewritten_bytecode(config, ROOT / "tests")  # (tests/test_rewritten_bytecode.py)
     _start_fork_services(config)
 
 
