@@ -1,5 +1,5 @@
 """The run's warm fork services (tests/fixtures/fork_service.py, fork_client.py) and the shell's
-`crds-deliver` that uses them (forked_console.py): a forked program must get what a child
+commands that use them (forked_console.py): a forked program must get what a child
 process would (its arguments, exactly its environment, its folder, the streams it is given, a
 file-size limit) and end as one (its exit status, or the signal that ended it), and the
 streams it was given must close when it ends."""
@@ -14,9 +14,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from crds_deliver import __version__
 from tests.fixtures.fork_client import Forked
-from tests.fixtures.forked_console import console_folder
+from tests.fixtures.forked_console import console_folder, crds_module
 
 PROGRAM = """
 import os, sys
@@ -102,3 +104,14 @@ def test_the_shell_command_passes_a_signal_on_and_ends_by_it(tmp_path):
     else:
         raise AssertionError("the sandbox still runs after its command ended")
     shell.stdout.close()
+
+
+def test_the_shell_crds_runs_the_module_the_installed_wrapper_names():
+    """`crds SUBCOMMAND` in forked_console.py runs the module crds's own wrapper would start
+    (the notebook's `!crds` lines go through it): read from the installed wrapper's table."""
+    wrapper = Path(sys.executable).with_name("crds")
+    if not wrapper.exists():
+        pytest.skip("the crds package (compat extra) is not installed")
+    assert crds_module(wrapper, "rc_submit") == "crds.submit.rc_submit"
+    assert crds_module(wrapper, "list") == "crds.list"
+    assert crds_module(wrapper, "sync") == "crds.sync"

@@ -25,6 +25,7 @@ from tests.fixtures.installed import require
 require("crds", "stdatamodels", "bs4")  # crds certifies JWST references through stdatamodels
 
 from tests.compat.crds_programs import python_script, run  # noqa: E402
+from tests.fixtures.forked_console import console_folder  # noqa: E402
 from tests.fixtures.notebook import crds_submission_script  # noqa: E402
 
 pytestmark = [pytest.mark.compat, pytest.mark.timeout(240)]
@@ -32,13 +33,19 @@ pytestmark = [pytest.mark.compat, pytest.mark.timeout(240)]
 SEED_DARK = "jwst_miri_dark_0001.fits"  # the fresh sandbox's MIRI dark (the notebook's _0057)
 
 
-def _notebook_env(server_url: str, token: str, cache: Path) -> dict[str, str]:
+def _notebook_env(server_url: str, token: str, cache: Path, bin_folder: Path
+                  ) -> dict[str, str]:
     """Cells 26-27, with the crds programs of this interpreter first on PATH (`!crds ...`), and
-    crds's garbage collection around each FITS open switched off (it changes no verdict)."""
+    crds's garbage collection around each FITS open switched off (it changes no verdict).
+    `crds` and `crds_unique` run the installed programs' code forked warm
+    (tests/fixtures/forked_console.py): as fresh interpreters, the four lines took about 11 s
+    of CPU, most of it importing astropy and crds."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRDS_")}
+    console = console_folder(bin_folder, ("crds", "crds_unique"))
     env.update(CRDS_SERVER_URL=server_url, CRDS_PATH=str(cache), MAST_API_TOKEN=token,
                CRDS_EXPLICIT_GARBAGE_COLLECTION="False",
-               PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]))
+               PATH=os.pathsep.join([str(console), str(Path(sys.executable).parent),
+                                     env.get("PATH", "")]))
     return env
 
 
@@ -56,7 +63,7 @@ def test_the_notebook_resubmits_a_downloaded_seed_reference(sandbox_factory,
     sb = sandbox_factory("jwst", username=getpass.getuser())
     folder = tmp_path / "notebook"
     folder.mkdir()
-    env = _notebook_env(sb.url, sb.token, tmp_path / "crds_cache_bit")
+    env = _notebook_env(sb.url, sb.token, tmp_path / "crds_cache_bit", tmp_path / "bin")
 
     status = _shell("crds list --status", env, folder)
     assert "Effective Context = 'jwst_0001.pmap'" in status
