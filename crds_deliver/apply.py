@@ -358,6 +358,7 @@ def _fill_ingest(manifest: Any, files: Sequence[FileLike], client: CrdsClient,
     keep = manifest.options.ingest == "keep"
     present = client.list_ingest()
     kept: set[str] = set()
+    removed = False
     for entry in present:
         if keep and entry.name in wanted and entry.size == wanted[entry.name].size:
             kept.add(entry.name)
@@ -366,7 +367,11 @@ def _fill_ingest(manifest: Any, files: Sequence[FileLike], client: CrdsClient,
             continue  # reported as a stray below: keep means the user wants to look first
         callbacks.say(f"removing {entry.name} from the server's ingest area")
         client.delete_ingest(entry)
-    strays = [e.name for e in client.list_ingest() if e.name not in wanted]
+        removed = True
+    # listed again only to see the removals done; a file that arrives later from elsewhere is
+    # caught by the check after the upload
+    strays = [e.name for e in (client.list_ingest() if removed else present)
+              if e.name not in wanted]
     if strays:
         raise IngestError("the server's ingest area holds files that are not part of this "
                           f"delivery: {', '.join(strays)}; the server would submit them too. "

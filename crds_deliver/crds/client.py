@@ -91,6 +91,11 @@ class SubmitOutcome:
         return results_id_of(self.results_url) if self.results_url else None
 
 
+def _is_results_page(url: str) -> bool:
+    """A submission's results page (`display_result/<id>`, `authenticated_result/<id>`)."""
+    return "result" in urlsplit(url).path
+
+
 def results_id_of(url: str) -> str:
     """The results id is the last path segment of the ready URL (a UUID)."""
     return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
@@ -227,8 +232,8 @@ class CrdsClient:
         """Release the session and the instrument lock; a failure here is not worth raising."""
         if not self.logged_in:
             return
-        with contextlib.suppress(CrdsError):
-            self.http.get("logout/")
+        with contextlib.suppress(CrdsError):  # its redirect (to the home page) is not followed
+            self.http.get("logout/", stop_at=lambda _target: True)
         self.logged_in = False
 
     # ----- ingest area ----------------------------------------------------------------------
@@ -326,7 +331,7 @@ class CrdsClient:
             try:
                 posted["response"] = self.http.request(
                     "POST", SUBMIT_PATH, safe=False, timeout=self.http.timeouts.submit,
-                    data={**fields, "csrfmiddlewaretoken": csrf})
+                    stop_at=_is_results_page, data={**fields, "csrfmiddlewaretoken": csrf})
             except CrdsError as exc:
                 posted["error"] = str(exc)
 
@@ -395,12 +400,16 @@ class CrdsClient:
         response = posted.get("response")
         if response is None:
             return
+        results = self.http.redirect_target(response)  # the post's answer is not followed there
+        if results is not None:
+            outcome.results_url = outcome.results_url or results
+            return
         try:
             self._check(response, "submission", SubmissionError)
         except SubmissionError as exc:
             outcome.error = str(exc)
             return
-        if "result" in urlsplit(response.url).path:
+        if _is_results_page(response.url):
             outcome.results_url = outcome.results_url or response.url
         elif self._bounced_to_login(response):
             outcome.error = "submission: the server sent us back to the login page"

@@ -146,9 +146,12 @@ class Http:
         return error_type(self.redact(message))
 
     def request(self, method: str, path: str, *, safe: bool, timeout: float | None = None,
-                session: requests.Session | None = None, **kwargs) -> requests.Response:
+                session: requests.Session | None = None,
+                stop_at: Callable[[str], bool] | None = None, **kwargs) -> requests.Response:
         """Send one request; when `safe`, retry connection failures and 502/503/504 with
-        exponential backoff. Raises ServerUnreachable when no answer comes."""
+        exponential backoff. Raises ServerUnreachable when no answer comes. A redirect to a
+        URL of the server for which `stop_at` is true is returned, not followed: the caller
+        needs only where it points (one round trip less)."""
         url = self.url(path)
         shown = urlsplit(url).path or "/"
         attempts = self.retries + 1 if safe else 1
@@ -158,7 +161,7 @@ class Http:
             try:
                 response = self._send(session or self.session, method, url,
                                       (self.timeouts.connect, timeout or self.timeouts.read),
-                                      kwargs)
+                                      kwargs, stop_at)
             except requests.RequestException as exc:
                 last_error = type(exc).__name__
                 self._report(method, shown, None, started, attempt, last_error)
@@ -173,26 +176,17 @@ class Http:
                                            f"server ({last_error}) after {attempts} attempt(s)")
 
     def _send(self, session: requests.Session, method: str, url: str,
-              timeout: tuple[float, float], kwargs: dict) -> requests.Response:
+              timeout: tuple[float, float], kwargs: dict,
+              stop_at: Callable[[str], bool] | None) -> requests.Response:
         """One request and the redirects it gets, each checked against the server's origin
         before it is followed. 301/302 of a POST and every 303 continue as a body-less GET,
         as browsers do; 307/308 repeat the method and body."""
-        home = origin(self.base_url)
         for _ in range(MAX_REDIRECTS + 1):
             response = session.request(method, url, timeout=timeout, allow_redirects=False,
                                        **kwargs)
-            location = response.headers.get("Location")
-            if response.status_code not in REDIRECT_STATUSES or not location:
+            target = self.redirect_target(response)
+            if target is None or (stop_at is not None and stop_at(target)):
                 return response
-            target = urljoin(response.url, location)
-            if origin(target) != home:
-                response.close()
-                shown = urlsplit(target)
-                raise self.fail(RedirectRefused, (
-                    f"{method} {urlsplit(url).path}: the server redirected (HTTP "
-                    f"{response.status_code}) to {shown.scheme}://{shown.netloc}, which is not "
-                    f"the configured server {self.base_url}; not followed, so neither the "
-                    "token nor the session's cookies went there"))
             response.close()
             if response.status_code == 303 or (response.status_code in (301, 302)
                                                and method == "POST"):
@@ -204,6 +198,24 @@ class Http:
             url = target
         raise self.fail(RedirectRefused, f"{method} {urlsplit(url).path}: more than "
                                          f"{MAX_REDIRECTS} redirects")
+
+    def redirect_target(self, response: requests.Response) -> str | None:
+        """Where a redirect answer points (absolute), None for any other answer. A redirect
+        to another origin raises RedirectRefused: it is never followed, so neither the token
+        nor the session's cookies go there."""
+        location = response.headers.get("Location")
+        if response.status_code not in REDIRECT_STATUSES or not location:
+            return None
+        target = urljoin(response.url, location)
+        if origin(target) != origin(self.base_url):
+            response.close()
+            shown = urlsplit(target)
+            raise self.fail(RedirectRefused, (
+                f"{response.request.method} {urlsplit(response.url).path}: the server "
+                f"redirected (HTTP {response.status_code}) to {shown.scheme}://{shown.netloc}, "
+                f"which is not the configured server {self.base_url}; not followed, so neither "
+                "the token nor the session's cookies went there"))
+        return target
 
     def _report(self, method: str, path: str, status: int | None, started: float,
                 attempt: int, error: str | None) -> None:
