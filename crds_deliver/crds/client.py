@@ -241,6 +241,9 @@ class CrdsClient:
     def list_ingest(self) -> list[IngestFile]:
         response = self.http.get("upload/list/", headers={"Accept": "application/json"})
         self._check_json_status(response, "upload/list")
+        # the listing sets the session's CSRF cookie: the first upload starts with it instead
+        # of fetching the upload page for one (upload.py)
+        self._upload_token = self._upload_token or self.http.csrf_token(response)
         try:
             data = response.json()
         except ValueError:

@@ -4,10 +4,11 @@ Files under 2 000 000 bytes go in one multipart post; larger ones in 2 000 000-b
 each a multipart post with `Content-Range: bytes <start>-<end>/<total>` (end inclusive), the
 CSRF token of each chunk taken from the previous answer's cookie. crds's client GETs the
 upload page before every file for a fresh token; the server sets one on every chunk's answer
-too, so here only the first file of a session GETs the page and each later file starts with
-the token the previous one's last answer set: one round trip less per file (on a real
-server, tens of milliseconds each). A refused token (HTTP 403) is fetched afresh and the file
-sent again.
+and on the ingest listing too, so here the first file of a session starts with the token the
+listing before it set, and each later file with the token the previous one's last answer set:
+one round trip less per file (on a real server, tens of milliseconds each). The page is
+fetched only when no token was set, or when a token is refused (HTTP 403): the file is then
+sent again with the fresh one.
 
 Only one chunk is ever in memory, so a 10 GB file costs what a 10 kB file does. A chunk that
 gets no answer is sent again; if the server had kept the first copy it refuses the second as

@@ -1,8 +1,8 @@
 """The requests one delivery makes: each costs a round trip to a distant server, so none is made
 twice for nothing. The ingest area is listed before and after the upload (again in between only
-when files were removed), the results page is read once (the submission post's redirect to it
-is not followed: the progress channel has already named it), and logout's redirect to the home
-page is not followed."""
+when files were removed), and the listing gives the upload its CSRF token; the results page is
+read once (the submission post's redirect to it is not followed: the progress channel has
+already named it); logout's redirect to the home page is not followed."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ def test_one_delivery_reads_its_results_page_once(delivery_repo, sandbox, seen, 
     results = f"GET /display_result/{data['submission']['results_id']}"
     assert lines.count(results) == 1, lines
     assert _count(lines, r"GET /upload/list/") == 2, lines  # before and after the upload
+    assert _count(lines, r"GET /upload/chunked/") == 0, lines  # the listing set the token
     assert lines[-1] == "GET /logout/", lines  # its redirect to / is not followed
     assert _count(lines, r"POST /submission_form/redcat_submit/") == 1
 

@@ -1,6 +1,7 @@
 """One CSRF token carried from file to file: the upload page is fetched for a session's first
-file only, each later file starts with the token the previous answer set, and a token the
-server refuses is fetched afresh, the file sent again whole."""
+file only (not even then after an ingest listing, which sets the token), each later file
+starts with the token the previous answer set, and a token the server refuses is fetched
+afresh, the file sent again whole."""
 
 from __future__ import annotations
 
@@ -47,6 +48,17 @@ def test_only_the_first_file_of_a_session_gets_the_upload_page(sandbox, tmp_path
     events.clear()
     client.upload(files[0], files[0].name)
     assert [e.method for e in events] == ["GET", "POST"]
+
+
+def test_after_an_ingest_listing_the_first_file_needs_no_upload_page(sandbox, tmp_path: Path):
+    events: list[RequestEvent] = []
+    client = _client(sandbox, events)
+    [path] = _files(tmp_path / "files", 1)
+    client.list_ingest()
+    events.clear()
+    client.upload(path, path.name)
+    assert [(e.method, e.path, e.status) for e in events] == [("POST", UPLOAD, 200)]
+    assert _stored(sandbox, path.name) == path.read_bytes()
 
 
 def test_a_refused_token_is_fetched_afresh_and_the_file_sent_again(sandbox, tmp_path: Path):

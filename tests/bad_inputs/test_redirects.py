@@ -89,12 +89,27 @@ def _redirect(method: str, pattern: str, status: int, target: str):
     return rewrite
 
 
+def _refuse_first_upload_post():
+    refused: list[str] = []
+
+    def rewrite(method: str, path: str, _status: int, _body: bytes):
+        if method == "POST" and path.startswith("/upload/chunked/") and not refused:
+            refused.append(path)
+            return 403, "text/html", b"CSRF verification failed. Request aborted."
+        return None
+    return rewrite
+
+
 @pytest.mark.parametrize("status", STATUSES)
 @pytest.mark.parametrize("case,method,pattern", ENDPOINTS, ids=[e[0] for e in ENDPOINTS])
 def test_redirect_to_another_origin_is_not_followed(case, method, pattern, status,
                                                     delivery_repo, sandbox, proxy, elsewhere,
                                                     run_cli, ledger):
     proxy.rewrites.append(_redirect(method, pattern, status, elsewhere.url))
+    if case == "upload-page":
+        # the upload page is fetched only for a token the server refused (the ingest listing
+        # sets the first): the first upload post is answered 403
+        proxy.rewrites.append(_refuse_first_upload_post())
     repo = delivery_repo(files=1, options={"auto_confirm": "true"})
     result = run_cli(["apply", "--yes", repo.manifest], sandbox, env={"CRDS_SERVER_URL": proxy.url})
     sent = b"".join(elsewhere.requests)
