@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from crds_deliver import __version__
-from tests.fixtures.fork_client import Forked
+from tests.fixtures.fork_client import Forked, run_to_end
 from tests.fixtures.forked_console import console_folder, crds_module
 
 PROGRAM = """
@@ -115,3 +115,39 @@ def test_the_shell_crds_runs_the_module_the_installed_wrapper_names():
     assert crds_module(wrapper, "rc_submit") == "crds.submit.rc_submit"
     assert crds_module(wrapper, "list") == "crds.list"
     assert crds_module(wrapper, "sync") == "crds.sync"
+
+
+ENDINGS = """
+import atexit, sys, threading, time
+atexit.register(print, "atexit ran")
+def late():
+    time.sleep(0.2)
+    print("thread joined")
+threading.Thread(target=late).start()
+print("buffered, not yet flushed", end="")
+ending = sys.argv[1]
+if ending == "message":
+    sys.exit("the message")
+if ending == "error":
+    raise ValueError("uncaught")
+if ending == "interrupt":
+    raise KeyboardInterrupt
+"""
+
+
+def test_a_forked_program_ends_as_its_interpreter_would(tmp_path):
+    """An uncaught exception's traceback, SystemExit's message, threads joined, atexit
+    functions, streams flushed, Ctrl-C's signal: as `python -c` ends, though the program's
+    objects are not torn down (fork_service.py)."""
+    for ending, expected_code, expected_error in [
+            ("returns", 0, ""), ("message", 1, "the message\n"),
+            ("error", 1, "ValueError: uncaught\n"),
+            ("interrupt", -signal.SIGINT, "KeyboardInterrupt\n")]:
+        code, out, err = run_to_end("python", ["-c", ENDINGS, ending], {"ONLY": "this"},
+                                    str(tmp_path), 60)
+        real = subprocess.run([sys.executable, "-c", ENDINGS, ending], env={"ONLY": "this"},
+                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert (code, out) == (real.returncode, real.stdout), ending
+        assert out == "buffered, not yet flushedthread joined\natexit ran\n", ending
+        assert err.endswith(expected_error) and real.stderr.endswith(expected_error), ending
+        assert code == expected_code, ending
