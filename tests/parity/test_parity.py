@@ -12,8 +12,6 @@ import contextlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +23,13 @@ from tests.fixtures.installed import require
 require("crds", "stdatamodels", "roman_datamodels", "asdf")
 
 from crds_deliver.certify import certify_file, identify  # noqa: E402
+from tests.fixtures.fork_client import Forked  # noqa: E402
 from tests.fixtures.parity import PROPERTY  # noqa: E402
 from tests.parity.corpus import CASES, Case, write_corpus  # noqa: E402
 from tests.parity.crds_context import write_context  # noqa: E402
 from tests.parity.crds_run import environment  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.compat, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 # Stricter than crds on purpose (docs/certification.md says why). The checksum case is a false
@@ -62,19 +62,24 @@ class Verdict:
 @contextlib.contextmanager
 def _crds_certify(cache: Path, jobs: list[dict[str, str]], work: Path
                   ) -> Iterator[Callable[[], dict[str, dict]]]:
-    """Start the one `crds certify` process; the function given waits for its verdicts. The
-    test's own verdicts are worked out meanwhile, on the other core."""
-    request, results = work / "jobs.json", work / "results.json"
+    """Start the one `crds certify` process (forked by the run's python service, which has
+    imported astropy, asdf and stdatamodels; crds_run.py imports crds afresh); the function
+    given waits for its verdicts. The test's own verdicts are worked out meanwhile, on the
+    other core."""
+    request, results, output = work / "jobs.json", work / "results.json", work / "output.txt"
     request.write_text(json.dumps({"cache": str(cache), "jobs": jobs}))
-    with subprocess.Popen([sys.executable, "-m", "tests.parity.crds_run", str(request),
-                           str(results)], env=environment(cache, dict(os.environ)),
-                          cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True) as process:
+    output.write_text("")
+    program = Forked("python", ["-m", "tests.parity.crds_run", str(request), str(results)],
+                     environment(cache, dict(os.environ)), str(ROOT), str(output), str(output))
+    try:
         def verdicts() -> dict[str, dict]:
-            output, _ = process.communicate(timeout=1700)
-            assert process.returncode == 0, output[-6000:]
+            code = program.wait(1700)
+            assert code == 0, output.read_text()[-6000:]
             return json.loads(results.read_text())
         yield verdicts
+    finally:
+        program.kill()  # when the test's own part failed first; nothing once it has ended
+        program.wait()
 
 
 @pytest.fixture(scope="module")
