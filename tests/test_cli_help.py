@@ -1,20 +1,20 @@
 """Every `--help` page names what each value is (`--token-file FILE`, `apply [OPTIONS] PATH...`),
 never typer's placeholders (`{paths}...`, `<list[Path]>`, `<str>`, `<path>`).
 
-Each page is printed by the real command line in its own process; the commands and options to
-look for come from the application itself, so a new command or option is checked too.
+Each page is printed by the real command line in its own process (forked warm:
+tests/fixtures/cli_process.py); the commands and options to look for come from the application
+itself, so a new command or option is checked too.
 """
 
 from __future__ import annotations
 
 import re
-import subprocess
 
 import pytest
 import typer
 
 from crds_deliver.cli import app
-from tests.fixtures.repo import CONSOLE_SCRIPT
+from tests.fixtures.cli_process import run_command
 from tests.gitops.reference import walk_commands
 
 PLACEHOLDERS = ("<list[", "<str>", "<bool>", "<path>", "<int>", "<float", "{")
@@ -25,8 +25,7 @@ USAGE = re.compile(r"^Usage: crds-deliver(?: [a-z]+)*(?: \[OPTIONS\])?"
 
 
 def help_page(words: list[str]) -> str:
-    done = subprocess.run([CONSOLE_SCRIPT, *words, "--help"],
-                          capture_output=True, text=True, timeout=60)
+    done = run_command([*words, "--help"], timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import pty
 import select
-import subprocess
 import time
 from pathlib import Path
 
@@ -17,7 +16,8 @@ import pytest
 
 from crds_deliver.record import record_path
 from tests.fixtures.cli_process import run_command
-from tests.fixtures.repo import CONSOLE_SCRIPT, sandbox_env
+from tests.fixtures.fork_client import Forked
+from tests.fixtures.repo import sandbox_env
 
 REFUSAL = ("error: apply asks before delivering and there is no terminal to ask on: give --yes "
            "to deliver without asking (as CI does)\n")
@@ -36,17 +36,15 @@ def test_no_terminal_and_no_yes_refuses_before_anything(where, delivery_repo, sa
     repo = delivery_repo(files=1)
     data = tmp_path / "sandbox-data"
     extra = ["--sandbox", "--sandbox-data", str(data)] if where == "sandbox" else []
-    done = subprocess.run([CONSOLE_SCRIPT, "apply", *extra, str(repo.manifest)], env=_env(sandbox),
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          timeout=120)
+    # forked warm (cli_process.py): stdin /dev/null, stdout and stderr files, no terminal
+    done = run_command(["apply", *extra, repo.manifest], env=_env(sandbox), timeout=120)
     assert done.returncode == 2, done.stdout + done.stderr
     assert (done.stdout, done.stderr) == ("", REFUSAL)
     assert sandbox.stats.requests == 0 and sandbox.stats.submission_posts == 0
     assert not record_path(repo.manifest).exists()
     assert not data.exists()  # no built-in sandbox was started either
 
-    # The same command with --yes delivers. It runs in a warm fork (cli_process.py), as
-    # fresh, terminal-less and with the same main(), without a second cold start of crds.
+    # The same command with --yes delivers.
     delivered = run_command(["apply", "--yes", *extra, repo.manifest], env=_env(sandbox),
                             timeout=300)
     assert delivered.returncode == 0, delivered.stdout + delivered.stderr
@@ -56,8 +54,8 @@ def test_no_terminal_and_no_yes_refuses_before_anything(where, delivery_repo, sa
 def test_on_a_terminal_apply_asks_and_delivers_on_yes(delivery_repo, sandbox) -> None:
     repo = delivery_repo(files=1)
     leader, follower = pty.openpty()
-    proc = subprocess.Popen([CONSOLE_SCRIPT, "apply", str(repo.manifest)], env=_env(sandbox),
-                            stdin=follower, stdout=follower, stderr=follower)
+    proc = Forked("crds-deliver", ["apply", str(repo.manifest)], _env(sandbox), os.getcwd(),
+                  follower, follower, stdin=follower)  # the terminal's end, on all three
     os.close(follower)
     try:
         seen = _read_until(leader, b"[y/N]: ", timeout=120)
