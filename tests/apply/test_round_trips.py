@@ -45,7 +45,9 @@ def test_one_delivery_reads_its_results_page_once(delivery_repo, sandbox, seen, 
     assert lines.count(results) == 1, lines
     assert _count(lines, r"GET /upload/list/") == 2, lines  # before and after the upload
     assert _count(lines, r"GET /upload/chunked/") == 0, lines  # the listing set the token
-    assert lines[-1] == "GET /logout/", lines  # its redirect to / is not followed
+    # logout's redirect to / is not followed (the post's own answer may be noted later: the
+    # proxy notes a request when its answer arrives)
+    assert "GET /" not in lines[lines.index("GET /logout/"):], lines
     assert _count(lines, r"POST /submission_form/redcat_submit/") == 1
 
 
