@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from _pytest.assertion import rewrite
 
-from tests.fixtures.rewritten_bytecode import write_rewritten_bytecode
+from tests.fixtures.rewritten_bytecode import cache_of, write_rewritten_bytecode
 
 
 def test_a_test_module_gets_the_bytecode_pytest_itself_would_write(
@@ -44,6 +44,5 @@ def test_every_module_this_process_rewrote_had_its_bytecode_written(
     rewritten = dict(hook._rewritten_names)
     assert Path(__file__) in rewritten.values()
     missing = [str(path) for path in rewritten.values()
-               if rewrite._read_pyc(path, rewrite.get_cache_dir(path) / (
-                   path.name[:-3] + rewrite.PYC_TAIL)) is None]
+               if rewrite._read_pyc(path, cache_of(path)) is None]
     assert not missing, missing

@@ -15,7 +15,8 @@ import pytest
 from crds_deliver.record import load_record
 from tests.bad_inputs.replies import RewritingProxy
 
-# (case, method, path pattern) of every request an apply with auto_confirm makes
+# (case, method, path pattern) of every request an apply with auto_confirm makes (the upload
+# page only after a refused token: see the test)
 ENDPOINTS = [
     ("lock-status", "GET", r"^/lock_status/"),
     ("login-page", "GET", r"^/login/$"),
