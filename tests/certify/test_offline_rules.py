@@ -1,0 +1,64 @@
+"""The offline rmap's copies (certify/offline_rules.py), made from a pickle instead of crds's
+format-and-parse: the same rmap, the same insertion, the same refusal."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from crds_deliver.certify.offline_rmap import rmap_text
+from tests.fixtures.fits import write_hst_ref
+
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("crds") is None,
+                                reason="the crds package is not installed")
+
+TYPES = [("hst", "wfc3", "biasfile"), ("hst", "acs", "pfltfile"), ("jwst", "miri", "dark"),
+         ("jwst", "nircam", "flat"), ("roman", "wfi", "dark")]
+
+
+def _rules(project: str, instrument: str, filekind: str) -> object:
+    from crds_deliver.certify.offline_rules import OfflineRules
+
+    name = f"{project}_{instrument}_{filekind}_offline.rmap"
+    return OfflineRules.from_text(rmap_text(project, instrument, filekind, name), name)
+
+
+@pytest.mark.parametrize("kind", TYPES, ids=["_".join(kind) for kind in TYPES])
+def test_a_copy_is_the_rmap_that_crds_copies(kind: tuple[str, str, str]) -> None:
+    from crds.core.rmap import ReferenceMapping
+
+    rules = _rules(*kind)
+    ours, crds_copy = rules.copy(), ReferenceMapping.copy(rules)
+    assert ours is not rules and ours.selector is not rules.selector
+    assert ours.format() == crds_copy.format() == rules.format()
+
+
+def _dataset_header(rules: object, path: Path) -> dict:
+    from crds import data_file
+
+    header = data_file.get_header(str(path), (), path.name, "hst")
+    header = data_file.ensure_keys_defined(header, needed_keys=rules.get_reference_parkeys())
+    return rules.reference_to_dataset_header(header)
+
+
+def test_inserting_into_a_copy_adds_and_refuses_as_crds_does(tmp_path: Path) -> None:
+    from crds import data_file
+    from crds.core.rmap import ReferenceMapping
+
+    rules = _rules("hst", "wfc3", "biasfile")
+    good = write_hst_ref(tmp_path / "w0000001i_bia.fits")
+    header = _dataset_header(rules, good)
+    crds_copy = ReferenceMapping.copy(rules)
+    crds_copy.selector.insert(header, good.name, rules.tpn_valid_values)
+    assert rules.insert(header, good.name).format() == crds_copy.format() != rules.format()
+
+    bad = write_hst_ref(tmp_path / "w0000002i_bia.fits", overrides={"DETECTOR": "NIR"})
+    header = _dataset_header(rules, bad)
+    with pytest.raises(Exception) as ours:  # noqa: PT011  (crds raises its own classes)
+        rules.insert(header, bad.name)
+    with pytest.raises(Exception) as theirs:  # noqa: PT011
+        ReferenceMapping.copy(rules).selector.insert(header, bad.name, rules.tpn_valid_values)
+    assert type(ours.value) is type(theirs.value) and str(ours.value) == str(theirs.value)
+    data_file.clear_header_cache()
