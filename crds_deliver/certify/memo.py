@@ -26,21 +26,28 @@ _verdicts: OrderedDict[tuple[str, str, str], CertifyResult] = OrderedDict()
 _lock = threading.Lock()
 
 
-def remembered(path: Path, name: str, project: str, sha256: str,
-               certify: Callable[[], CertifyResult]) -> CertifyResult:
-    """`certify()`'s result for this file, or that of an earlier run on the same bytes (by
-    `sha256`) under the same file name, re-addressed to `name` and `path`."""
+def recalled(path: Path, name: str, project: str, sha256: str) -> CertifyResult | None:
+    """The result of an earlier run on the same bytes (by `sha256`) under the same file name,
+    re-addressed to `name` and `path`; None when there was none."""
     key = (project, path.name, sha256)
     with _lock:
         found = _verdicts.get(key)
         if found is not None:
             _verdicts.move_to_end(key)
+    return None if found is None else _addressed(found, name, str(path))
+
+
+def remembered(path: Path, name: str, project: str, sha256: str,
+               certify: Callable[[], CertifyResult]) -> CertifyResult:
+    """`certify()`'s result for this file, or the recalled one (see `recalled`)."""
+    found = recalled(path, name, project, sha256)
     if found is not None:
-        return _addressed(found, name, str(path))
+        return found
     result = certify()
     kept = replace(result, findings=[replace(f, file="", message=f.message.replace(str(path),
                                                                                    _PATH))
                                      for f in result.findings])
+    key = (project, path.name, sha256)
     with _lock:
         _verdicts[key] = kept
         while len(_verdicts) > MAX_ENTRIES:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from crds_deliver.certify._reftypes import REFTYPES
+from crds_deliver.files import Digest, digest_file
 from crds_deliver.problems import Severity
 from crds_deliver.rules.predict import DeliveredFile, Prediction, predict
 from crds_deliver.sandbox import naming
@@ -76,16 +77,18 @@ def _each_in_threads(function: Callable[[Path], T], paths: list[Path]
 Certified = tuple[str | None, str | None, list[tuple[str, str]], dict[str, object] | None]
 
 
-def _certify(path: Path, project: str) -> Certified:
+def _certify(path: Path, project: str, sha256: str | None) -> Certified:
     """(instrument, reftype, [(severity, message)], keywords): the server-side certification.
 
     The same engine as `plan` (crds_deliver.certify), which runs crds's own certifier when the
     sandbox's Python has crds (and the project's datamodels); messages read as the server's
-    certify log does: `instrument='MIRI' type='DARK' data='x.fits' ::  Checking ...`.
+    certify log does: `instrument='MIRI' type='DARK' data='x.fits' ::  Checking ...`. With
+    the `sha256` the submission's first read computed, a verdict this process reached on the
+    same bytes (`apply --sandbox`'s plan) is taken without reading the file again.
     """
     from crds_deliver.certify import certify_file
 
-    result = certify_file(path, project)
+    result = certify_file(path, project, sha256)
     prefix = (f"instrument='{(result.instrument or 'unknown').upper()}' "
               f"type='{(result.reftype or 'unknown').upper()}' data='{path.name}' ::  ")
     findings = [(f.severity.value, prefix + f.message.removeprefix("crds: ").replace(
@@ -157,15 +160,17 @@ class Processor:
             raise Trapped(f"Instrument '{values.get('instrument')}' does not match the "
                           f"instrument locked at login, '{session.instrument}'.")
         context = self.derive_context(values)
-        sums: dict[str, str] = {}
-        for path, digest in _each_in_threads(sha1_of, files):
-            known = self.catalog.find_sha1(digest)
+        digests: dict[str, Digest] = {}
+        seen: set[str] = set()
+        for path, digest in _each_in_threads(digest_file, files):
+            known = self.catalog.find_sha1(digest.sha1)
             if known:
                 raise Trapped(f"File '{path.name}' is identical to existing CRDS file "
                               f"'{known}'.")
-            if digest in sums.values():
+            if digest.sha1 in seen:
                 raise Trapped(f"File '{path.name}' is identical to another submitted file.")
-            sums[path.name] = digest
+            seen.add(digest.sha1)
+            digests[path.name] = digest
         if not values.get("auto_rename", True):
             for path in files:
                 if self.catalog.file(path.name) is not None:
@@ -180,7 +185,7 @@ class Processor:
                   "context": context, "values": values, "files": [], "rmaps": {},
                   "diffs": [], "replaced": [], "error": ""}
         try:
-            state = self._process(session, sid, stage, record, sums)
+            state = self._process(session, sid, stage, record, digests)
         except _Aborted as exc:
             state = FAIL
             record["error"] = str(exc)
@@ -198,15 +203,20 @@ class Processor:
         return Outcome(result_id, state)
 
     def _process(self, session: Session, sid: str, stage: Path, record: dict,
-                 sums: dict[str, str]) -> str:
+                 digests: dict[str, Digest]) -> str:
+        """Certify, place and name the staged files: READY, or BAD_FILES. `digests`: each
+        file's, by name, from the first read (the duplicate checks)."""
         values = record["values"]
-        self._log(session, f"Processing {record['kind']} submission of {len(sums)} file(s) "
-                           f"by '{session.user}' relative to '{record['context']}'.")
+        self._log(session, f"Processing {record['kind']} submission of {len(digests)} "
+                           f"file(s) by '{session.user}' relative to '{record['context']}'.")
         time.sleep(self.settings.processing_delay)
         keywords: dict[str, dict[str, object] | None] = {}
-        for path, verdict in self._certified(sorted(stage.iterdir())):
-            record["files"].append(self._check(session, path, verdict, sums[path.name],
-                                               keywords))
+        staged = sorted(stage.iterdir())
+        verdicts = _each_in_threads(
+            lambda path: _certify(path, self.project, digests[path.name].sha256), staged)
+        for path, verdict in verdicts:
+            record["files"].append(self._check(session, path, verdict,
+                                               digests[path.name].sha1, keywords))
         certified = {info["uploaded"]: info for info in record["files"]
                      if info["status"] != "ERRORS"}
         prediction = self._place(record["context"], stage, list(certified.values()), keywords)
@@ -282,7 +292,7 @@ class Processor:
         self._log(session, f"ERROR: {info['uploaded']}: {message}", "error")
 
     def _certified(self, paths: list[Path]) -> Iterator[tuple[Path, Certified]]:
-        return _each_in_threads(lambda path: _certify(path, self.project), paths)
+        return _each_in_threads(lambda path: _certify(path, self.project, None), paths)
 
     def _check(self, session: Session, path: Path, verdict: Certified, sha1sum: str,
                keywords: dict[str, dict[str, object] | None] | None = None) -> dict:
