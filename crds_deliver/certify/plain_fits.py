@@ -17,8 +17,9 @@ nothing the strict reading does not, so for such a file:
 
 The TPN validators, the array checks, the project's check and the rmap insertion are crds's,
 untouched; so is every file the strict reading leaves to astropy.
-tests/certify/test_plain_fits.py compares the pairs and the header with crds's own reads, and
-the findings with and without this on the test corpora.
+tests/certify/test_plain_fits.py compares the pairs and the header with crds's own reads, on
+every file of the test corpora and on mutated ones; the parity suite (tests/parity) compares
+the findings with the real `crds certify`'s.
 """
 
 from __future__ import annotations

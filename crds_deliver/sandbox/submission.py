@@ -291,9 +291,6 @@ class Processor:
         info["status"] = "ERRORS"
         self._log(session, f"ERROR: {info['uploaded']}: {message}", "error")
 
-    def _certified(self, paths: list[Path]) -> Iterator[tuple[Path, Certified]]:
-        return _each_in_threads(lambda path: _certify(path, self.project, None), paths)
-
     def _check(self, session: Session, path: Path, verdict: Certified, sha1sum: str,
                keywords: dict[str, dict[str, object] | None] | None = None) -> dict:
         """Report one file's certification; returns its results-page record (and keeps the
@@ -328,7 +325,8 @@ class Processor:
                   "diffs": [], "replaced": [], "error": ""}
         try:
             self._log(session, f"Certifying {len(files)} file(s) relative to '{context}'.")
-            for path, verdict in self._certified(files):
+            for path, verdict in _each_in_threads(
+                    lambda file: _certify(file, self.project, None), files):
                 record["files"].append(self._check(session, path, verdict, sha1_of(path)))
             bad = any(info["status"] == "ERRORS" for info in record["files"])
             state = BAD_FILES if bad else CERTIFIED
