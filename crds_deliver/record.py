@@ -26,7 +26,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from crds_deliver.bounded import NotReadable, read_bounded
@@ -140,7 +139,11 @@ def result_schema() -> dict:
 
 
 def schema_errors(data: dict[str, Any]) -> list[str]:
-    """Every way `data` breaks the result schema, as `field: message` lines (empty: valid)."""
+    """Every way `data` breaks the result schema, as `field: message` lines (empty: valid).
+    jsonschema is imported here, not with the module: every command imports this module,
+    and only the commands that read records need it (60 ms of `plan`'s start-up)."""
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(result_schema())
     return [f"{'.'.join(str(p) for p in err.absolute_path) or '(top level)'}: {err.message}"
             for err in validator.iter_errors(data)]

@@ -57,7 +57,10 @@ def test_validate_imports_no_heavy_package(tmp_path):
     (tmp_path / "manifests" / "broken.yaml").write_text("form: {instrument: nircam\n")
     code, loaded = loaded_packages("validate", str(tmp_path / "manifests"))
     assert code == 1  # the broken manifest was read and reported: validate did its work
-    assert {"yaml", "jsonschema"} <= loaded
+    assert "yaml" in loaded
+    # The valid manifests pass the compiled checks (conformance.py) and the broken one is
+    # broken YAML: jsonschema, which says where a manifest breaks the schema, is not needed.
+    assert "jsonschema" not in loaded
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
 
 
