@@ -1,5 +1,6 @@
-"""The offline rmap's copies (certify/offline_rules.py), made from a pickle instead of crds's
-format-and-parse: the same rmap, the same insertion, the same refusal."""
+"""The offline rmap's copies (certify/offline_rules.py), made by sharing its attributes and
+unpickling its empty selector instead of crds's format-and-parse: the same rmap, the same
+insertion, the same refusal, and copies that do not see each other's insertions."""
 
 from __future__ import annotations
 
@@ -53,6 +54,9 @@ def test_inserting_into_a_copy_adds_and_refuses_as_crds_does(tmp_path: Path) -> 
     crds_copy = ReferenceMapping.copy(rules)
     crds_copy.selector.insert(header, good.name, rules.tpn_valid_values)
     assert rules.insert(header, good.name).format() == crds_copy.format() != rules.format()
+    again = rules.insert(header, "w0000009i_bia.fits")  # a fresh copy: the first is not in it
+    assert "w0000009i_bia.fits" in again.format() and good.name not in again.format()
+    assert type(again.copy()) is type(rules) and again.copy().format() == again.format()
 
     bad = write_hst_ref(tmp_path / "w0000002i_bia.fits", overrides={"DETECTOR": "NIR"})
     header = _dataset_header(rules, bad)
