@@ -146,9 +146,25 @@ def _offline_class(base: type) -> type:
 
     class Offline(*bases):  # type: ignore[misc, valid-type]
         offline_rmap = None
+        validators_by_type: dict[tuple[str, str, str], list] = {}  # noqa: RUF012
 
         def get_corresponding_rmap(self):  # noqa: ANN202  (crds's own interface)
             return self.offline_rmap
+
+        def get_validators(self):  # noqa: ANN202  (crds's own interface)
+            """crds's validators for this file's type, built once per type: crds builds them
+            for every file (compiling their expressions: a sixth of a small file's check),
+            though they come from the type's TPN files and rmap alone and keep nothing of a
+            file. A project whose locator derives extra rules from the file is left to
+            crds."""
+            from crds.core import utils
+
+            if utils.get_locator_module(self.observatory).get_extra_tpninfos(self.filename):
+                return super().get_validators()
+            key = (self.observatory, self.offline_rmap.instrument, self.offline_rmap.filekind)
+            if key not in self.validators_by_type:
+                self.validators_by_type[key] = super().get_validators()
+            return self.validators_by_type[key]
 
         def find_old_reference(self, context, reffile):  # noqa: ANN001, ANN202, ARG002
             return None

@@ -111,3 +111,23 @@ def test_a_missing_extra_is_said_once_per_run_and_in_the_markdown(tmp_path: Path
     assert markdown.count("**Partial plan:** JWST deep checks not run") == 1
     summary = json.loads(plan("--format", "json").stdout)["summary"]
     assert len(summary["notices"]) == 1 and "crds-deliver[jwst]" in summary["notices"][0]
+
+
+def test_validators_built_once_per_type_judge_every_file_of_it(tmp_path: Path) -> None:
+    """deep.py builds crds's validators once per type and process: a file checked after
+    valid ones of its type is still judged on its own values, and a valid one after it is
+    still clean (crds's validators keep nothing of a file)."""
+    pytest.importorskip("crds")
+    from crds_deliver.certify.deep import deep_findings
+
+    def errors(path: Path) -> list[str]:
+        return [f.message for f in deep_findings(path, path.name, "hst")
+                if f.severity is Severity.ERROR]
+
+    files = [write_hst_ref(tmp_path / f"a{index:07d}i_bia.fits", overrides)
+             for index, overrides in enumerate([{}, {"CCDGAIN": 3.0}, {"DETECTOR": "IR"}, {}])]
+    good, gain, detector, good_again = (errors(path) for path in files)
+    assert good == good_again == []
+    assert any("CCDGAIN" in message for message in gain)
+    assert any("DETECTOR" in message for message in detector)
+    assert not any("CCDGAIN" in message for message in detector)
