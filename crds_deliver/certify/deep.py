@@ -12,8 +12,8 @@ tables with. What crds logs as an error is an error here, a warning a warning. T
 are done faster with the same outcome: crds's reads of a plainly standard FITS file
 (plain_fits.py) and its copy of the rmap before an insertion (offline_rules.py).
 
-Importing crds costs a third of a second (stdatamodels several), so it happens only when a file
-needs it, once per process.
+Importing crds costs most of a second of CPU (stdatamodels several), so it happens only when a
+file needs it, once per process.
 """
 
 from __future__ import annotations

@@ -26,10 +26,14 @@ _verdicts: OrderedDict[tuple[str, str, str], CertifyResult] = OrderedDict()
 _lock = threading.Lock()
 
 
+def _key(path: Path, project: str, sha256: str) -> tuple[str, str, str]:
+    return project, path.name, sha256
+
+
 def recalled(path: Path, name: str, project: str, sha256: str) -> CertifyResult | None:
     """The result of an earlier run on the same bytes (by `sha256`) under the same file name,
     re-addressed to `name` and `path`; None when there was none."""
-    key = (project, path.name, sha256)
+    key = _key(path, project, sha256)
     with _lock:
         found = _verdicts.get(key)
         if found is not None:
@@ -47,9 +51,8 @@ def remembered(path: Path, name: str, project: str, sha256: str,
     kept = replace(result, findings=[replace(f, file="", message=f.message.replace(str(path),
                                                                                    _PATH))
                                      for f in result.findings])
-    key = (project, path.name, sha256)
     with _lock:
-        _verdicts[key] = kept
+        _verdicts[_key(path, project, sha256)] = kept
         while len(_verdicts) > MAX_ENTRIES:
             _verdicts.popitem(last=False)
     return result

@@ -7,17 +7,15 @@ are compared with the real `crds certify` by the parity suite, tests/parity.)"""
 from __future__ import annotations
 
 import importlib.util
-import random
 from pathlib import Path
 
 import pytest
 
 from crds_deliver.certify.deep import deep_findings, import_crds
-from crds_deliver.certify.layout import read_layout
 from crds_deliver.certify.plain_fits import cache_crds_header, crds_raw_header, plain_reading
 from crds_deliver.problems import Severity
-from tests.certify.test_strict_header import VARIANTS, _corpus, _mutated
 from tests.fixtures.fits import write_hst_ref
+from tests.fixtures.fits_mutants import VARIANTS, corpus_files, mutants
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("crds") is None,
                                 reason="the crds package is not installed")
@@ -51,21 +49,15 @@ def _read_as_crds_does(path: Path) -> bool:
 
 def test_every_plain_corpus_file_gives_crds_what_crds_reads(tmp_path: Path) -> None:
     import_crds("hst")
-    verdicts = [_read_as_crds_does(path) for path in _corpus(tmp_path)]
+    verdicts = [_read_as_crds_does(path) for path in corpus_files(tmp_path)]
     assert verdicts.count(True) >= 10 and verdicts.count(False) >= 10
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_mutated_plain_files_give_crds_what_crds_reads(tmp_path: Path, variant: str) -> None:
     import_crds("hst")
-    written = write_hst_ref(tmp_path / "w0000001i_bia.fits", overrides=VARIANTS[variant])
-    original, headers = written.read_bytes(), read_layout(written)
-    rng = random.Random(20261201)
-    path = tmp_path / "w0000002i_bia.fits"
-    plain = 0
-    for _ in range(MUTANTS // len(VARIANTS)):
-        path.write_bytes(_mutated(original, headers, rng))
-        plain += _read_as_crds_does(path)
+    plain = sum(_read_as_crds_does(path)
+                for path in mutants(tmp_path, variant, MUTANTS // len(VARIANTS), seed=20261201))
     assert plain > 15
 
 

@@ -5,22 +5,17 @@ values (types included), HDUs and HDU names. Checked on every file the test corp
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from crds_deliver.certify.layout import CARD, HduLayout, read_layout
 from crds_deliver.certify.strict_header import strict_header
 from crds_deliver.certify.structure import Header, astropy_structure, check_structure, union_of
-from tests.bad_inputs.test_fits_corpus import CORPUS
-from tests.fixtures.fits import write_hst_ref, write_jwst_ref, write_nircam_dark
-from tests.parity.corpus import write_corpus
+from tests.fixtures.fits import write_hst_ref
+from tests.fixtures.fits_mutants import VARIANTS, corpus_files, mutants
 
 MUTATIONS = 3000
-# Characters that mean something in a card, and a few that should not be there.
-ALPHABET = "'''////===   TFDEde..++--0123456789()&:,AZaz_\x00\x7f\xe9"
 
 
 def _typed(header: Header) -> dict[str, Any]:
@@ -43,51 +38,17 @@ def _agrees(path: Path) -> bool | None:
     return True
 
 
-def _corpus(folder: Path) -> list[Path]:
-    files = list(write_corpus(folder / "parity").values())
-    for name, make in CORPUS.items():
-        path = folder / "broken" / name / "jwst_miri_dark_0001.fits"
-        path.parent.mkdir(parents=True)
-        make(path)
-        files.append(path)
-    files.append(write_hst_ref(folder / "plain" / "w0000001i_bia.fits"))
-    files.append(write_jwst_ref(folder / "plain" / "jwst_miri_dark_0001.fits"))
-    files.append(write_nircam_dark(folder / "plain" / "jwst_nircam_dark_0001.fits"))
-    return [path for path in files if path.suffix == ".fits"]
-
-
 def test_every_corpus_file_is_read_as_astropy_reads_it(tmp_path: Path) -> None:
-    verdicts = [_agrees(path) for path in _corpus(tmp_path)]
+    verdicts = [_agrees(path) for path in corpus_files(tmp_path)]
     assert verdicts.count(True) >= 10  # the plain reading is the common case...
     assert verdicts.count(None) >= 10  # ...and the defective files are left to astropy
-
-
-def _mutated(data: bytes, headers: list[HduLayout], rng: random.Random) -> bytes:
-    """One card (or the blanks after END) of one header changed in one to three places."""
-    hdu = rng.choice(headers)
-    card = hdu.header_offset + CARD * rng.randrange(hdu.header_size // CARD)
-    changed = bytearray(data)
-    for _ in range(rng.randint(1, 3)):
-        changed[card + rng.randrange(CARD)] = ord(rng.choice(ALPHABET))
-    return bytes(changed)
-
-
-# JWST and Roman FITS references carry a DQ_DEF table, which is left to astropy whole: the
-# mutations run on HST images, plain and with awkward values.
-VARIANTS = {"plain": {}, "awkward": {"DESCRIP": "O'Brien's bias, 'quoted', 1/2",
-                                     "PHOTFLAM": -1.5e-18, "BIASLEV": 0, "FLAG": False}}
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_mutated_cards_are_read_as_astropy_reads_them_or_left_to_it(tmp_path: Path,
                                                                     variant: str) -> None:
-    written = write_hst_ref(tmp_path / "w0000001i_bia.fits", overrides=VARIANTS[variant])
-    original, headers = written.read_bytes(), read_layout(written)
-    rng = random.Random(20261130)
-    path = tmp_path / "mutant.fits"
     accepted = left = 0
-    for _ in range(MUTATIONS // len(VARIANTS)):
-        path.write_bytes(_mutated(original, headers, rng))
+    for path in mutants(tmp_path, variant, MUTATIONS // len(VARIANTS), seed=20261130):
         if _agrees(path):
             accepted += 1
         else:
