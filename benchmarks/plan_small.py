@@ -25,13 +25,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from plan_modes import LABELS, available_modes, plan_command
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.fixtures.fits import manifest_text, write_hst_ref  # noqa: E402
-
-# The plan command, optionally with the crds package made unimportable (the base install).
-PLAN = ("import sys\nif sys.argv[1] == 'base':\n    sys.modules['crds'] = None\n"
-        "sys.argv = ['crds-deliver', 'plan', *sys.argv[2:]]\n"
-        "from crds_deliver.cli import main\nmain()\n")
 
 
 def generate(folder: Path, count: int) -> None:
@@ -54,11 +51,6 @@ def cpu(command: list[str]) -> tuple[float, int, int]:
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
 
 
-def has_crds() -> bool:
-    return subprocess.run([sys.executable, "-c", "import crds.certify"],
-                          capture_output=True).returncode == 0
-
-
 def main() -> None:
     if sys.argv[1:2] == ["--generate"]:
         generate(Path(sys.argv[2]), int(sys.argv[3]))
@@ -67,7 +59,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    modes = ["base", "deep"] if has_crds() else ["base"]
+    modes = available_modes()
     with tempfile.TemporaryDirectory(prefix="crds-deliver-bench-") as tmp:
         folder = Path(tmp)
         print(f"writing {args.files} HST biases of 64x64 pixels ...", flush=True)
@@ -81,10 +73,8 @@ def main() -> None:
         floor: list[float] = []
         for _ in range(args.rounds):
             for mode in modes:
-                one, _rss, code_one = cpu([sys.executable, "-c", PLAN, mode,
-                                           str(folder / "one" / "delivery.yaml")])
-                many, peak, code = cpu([sys.executable, "-c", PLAN, mode,
-                                        str(folder / "many" / "delivery.yaml")])
+                one, _rss, code_one = cpu(plan_command(mode, str(folder / "one" / "delivery.yaml")))
+                many, peak, code = cpu(plan_command(mode, str(folder / "many" / "delivery.yaml")))
                 assert code_one == 0 and code == 0, f"plan ({mode}) must pass: files are valid"
                 per_file[mode].append((many - one) / (args.files - 1))
                 rss[mode] = max(rss[mode], peak)
@@ -97,8 +87,7 @@ def main() -> None:
     print(f"files: {args.files} (64x64 WFC3 biases, {size} bytes each)")
     for mode in modes:
         ms = statistics.median(per_file[mode]) * 1000
-        label = "base install" if mode == "base" else "with the crds deep checks"
-        print(f"plan CPU per file, {label}: {ms:.2f} ms (target <= {targets[mode]:g}: "
+        print(f"plan CPU per file, {LABELS[mode]}: {ms:.2f} ms (target <= {targets[mode]:g}: "
               f"{'met' if ms <= targets[mode] else 'MISSED'}); peak RSS "
               f"{rss[mode] / 1024:.0f} MB (target < 150)")
     print(f"sha1sum + sha256sum CPU per file: {statistics.median(floor) * 1000:.3f} ms")
