@@ -34,6 +34,7 @@ from crds_deliver.certify.asdf_extensions import load_extensions
 from crds_deliver.certify.findings import Finding, error, warning
 from crds_deliver.certify.offline_rmap import rmap_text
 from crds_deliver.certify.plain_fits import PlainFitsReads, plain_reading
+from crds_deliver.certify.strict_header import PlainHdus
 from crds_deliver.certify.structure import WARNINGS_LOCK
 
 # crds keeps global log and config state, and astropy warnings are process-wide: one at a time.
@@ -184,7 +185,8 @@ def _rmap(project: str, instrument: str, filekind: str) -> object:
     return OfflineRules.from_text(rmap_text(project, instrument, filekind, name), name)
 
 
-def _certifier(module: ModuleType, path: Path, project: str) -> _Certifier:
+def _certifier(module: ModuleType, path: Path, project: str, plain: PlainHdus | None
+               ) -> _Certifier:
     from crds.core import utils
 
     _filetype, klass = module.get_certifier_class(str(path), str(path))
@@ -195,7 +197,7 @@ def _certifier(module: ModuleType, path: Path, project: str) -> _Certifier:
                         original_name=path.name)
     certifier.offline_rmap = _rmap(project, instrument, filekind)
     if isinstance(certifier, PlainFitsReads):
-        certifier.plain = plain_reading(path)
+        certifier.plain = plain_reading(path, plain)
     return certifier
 
 
@@ -246,22 +248,27 @@ def _rmap_update(certifier: _Certifier, path: Path, name: str, project: str) -> 
 
 
 # How plan asks for crds's findings on one file: deep_findings here, or a worker's (deep_pool.py).
-DeepCheck = Callable[[Path, str, str], list[Finding]]
+# The last argument is the strict reading of the file's headers that preflight made, if any
+# (structure.py's Header.plain), so that crds's FITS certifier need not read them again.
+DeepCheck = Callable[[Path, str, str, PlainHdus | None], list[Finding]]
 
 
-def deep_findings(path: Path, name: str, project: str) -> list[Finding]:
+def deep_findings(path: Path, name: str, project: str, plain: PlainHdus | None = None
+                  ) -> list[Finding]:
     """Findings of crds's own certifier for one structurally valid reference file (callers
-    remember whole verdicts per bytes and name: memo.py).
+    remember whole verdicts per bytes and name: memo.py). `plain`: the strict reading of
+    its headers, when the caller made one (plain_fits.py).
 
     A crash inside crds or a datamodel package becomes an error finding for this file only.
     """
     module = import_crds(project)
     if module is None:
         return [error(name, "crds could not be imported: deep checks did not run")]
-    return _certified(module, path, name, project)
+    return _certified(module, path, name, project, plain)
 
 
-def _certified(module: ModuleType, path: Path, name: str, project: str) -> list[Finding]:
+def _certified(module: ModuleType, path: Path, name: str, project: str,
+               plain: PlainHdus | None) -> list[Finding]:
     from crds.core import config, log
 
     collector = _Collect()
@@ -275,7 +282,7 @@ def _certified(module: ModuleType, path: Path, name: str, project: str) -> list[
         # are freed as it ends, and the full collections were a fifth of a submission.
         collect = config.EXPLICIT_GARBAGE_COLLECTION.set("False")
         try:
-            certifier = _certifier(module, path, project)
+            certifier = _certifier(module, path, project, plain)
             certifier.certify()
         except Exception as exc:  # noqa: BLE001  (crds and datamodels raise anything)
             text = clean(str(exc)) or type(exc).__name__

@@ -30,6 +30,7 @@ from pathlib import Path
 from crds_deliver.certify.deep import DeepCheck, deep_findings, preload
 from crds_deliver.certify.extras import deep_checks_available
 from crds_deliver.certify.findings import Finding
+from crds_deliver.certify.strict_header import PlainHdus
 
 # The workers import crds and the project's datamodels (about 1 s of CPU for HST, several for
 # JWST), so fewer files would not repay the start.
@@ -60,10 +61,11 @@ class _Worker:
                 raise WorkerDied(f"deep-check worker: no greeting ({exc!r})") from exc
         return self.pid
 
-    def check(self, path: Path, name: str) -> list[Finding]:
+    def check(self, path: Path, name: str, plain: PlainHdus | None) -> list[Finding]:
         pid = self.ready()
         try:
-            self.requests.write(json.dumps({"path": str(path.resolve()), "name": name}) + "\n")
+            self.requests.write(json.dumps({"path": str(path.resolve()), "name": name,
+                                            "plain": plain}) + "\n")
             self.requests.flush()
             answer = self.answers.readline()
             return [Finding.from_dict(item) for item in json.loads(answer)]
@@ -122,17 +124,18 @@ class WorkerPool:
         """The workers' pids (waits until they can answer)."""
         return [worker.ready() for worker in self.workers]
 
-    def __call__(self, path: Path, name: str, project: str) -> list[Finding]:
+    def __call__(self, path: Path, name: str, project: str,
+                 plain: PlainHdus | None = None) -> list[Finding]:
         if project == self.project and not self._broken.is_set():
             worker = self._idle.get()
             try:
                 if not self._broken.is_set():
-                    return worker.check(path, name)
+                    return worker.check(path, name, plain)
             except WorkerDied:
                 self._broken.set()
             finally:
                 self._idle.put(worker)
-        return deep_findings(path, name, project)
+        return deep_findings(path, name, project, plain)
 
     def close(self) -> None:
         """End the workers: their requests end, they exit; if the first does not within

@@ -10,7 +10,8 @@ sight, so the copies do not touch those pages).
 
 Each FDS argument is `READ,WRITE`: two pipe ends that deep_pool.py passed, one per worker.
 Each worker first writes `{"pid": N}` once it can answer, then answers requests until its
-pipe ends: one JSON object per line in, `{"path": ..., "name": ...}`, and one JSON list of
+pipe ends: one JSON object per line in, `{"path": ..., "name": ..., "plain": ...}` (plain:
+the strict reading of the file's headers that plan made, or null), and one JSON list of
 findings per line out. Anything crds or a datamodel package prints goes to stderr.
 """
 
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from crds_deliver.certify.deep import deep_findings, import_crds
 from crds_deliver.certify.pinned_config import pin_astropy_config
+from crds_deliver.certify.strict_header import PlainHdus
 
 Pipes = tuple[int, int]  # (requests in, answers out)
 
@@ -35,9 +37,18 @@ def _serve(pipes: Pipes, project: str) -> None:
         answers.flush()
         for line in requests:
             request = json.loads(line)
-            findings = deep_findings(Path(request["path"]), request["name"], project)
+            findings = deep_findings(Path(request["path"]), request["name"], project,
+                                     _plain(request.get("plain")))
             answers.write(json.dumps([finding.to_dict() for finding in findings]) + "\n")
             answers.flush()
+
+
+def _plain(sent: list | None) -> PlainHdus | None:
+    """A strict reading back from JSON (its lists to tuples; JSON keeps the values' types:
+    strings, booleans, integers and floats, infinite ones included)."""
+    if sent is None:
+        return None
+    return [(name, [(keyword, value) for keyword, value in cards]) for name, cards in sent]
 
 
 def _close(pipes: list[Pipes]) -> None:

@@ -26,17 +26,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crds_deliver.certify.strict_header import Cards, strict_header
-
-PlainHdus = list[tuple[str, Cards]]  # each HDU's (name, cards), as strict_header returns them
+from crds_deliver.certify.strict_header import PlainHdus, strict_header
 
 
-def plain_reading(path: Path) -> PlainHdus | None:
+def plain_reading(path: Path, stripped: PlainHdus | None = None) -> PlainHdus | None:
     """The strict reading of `path` with astropy's current whitespace setting (crds reads
-    through astropy, so the strings must be stripped as astropy would), or None."""
+    through astropy, so the strings must be stripped as astropy would), or None.
+
+    `stripped`: the strict reading plan's preflight made of the same file (structure.py,
+    which strips as astropy does by default). It is the answer when astropy strips here too:
+    reading and parsing the headers again was a fifth of a small file's deep check."""
     from astropy.io import fits
 
-    return strict_header(path, strip=bool(fits.conf.strip_header_whitespace))
+    strip = bool(fits.conf.strip_header_whitespace)
+    if stripped is not None and strip:
+        return stripped
+    return strict_header(path, strip=strip)
 
 
 def crds_raw_header(hdus: PlainHdus) -> list[tuple[str, str]]:

@@ -137,7 +137,7 @@ class Preflight:
             self.findings.append(info(self.name, "deep rule checks not run: fix the errors "
                                                  "above first"))
             return None
-        return self.deep(self.path, self.name, self.project)
+        return self.deep(self.path, self.name, self.project, header.plain)
 
 
 def _not_covered(own: list[Finding], deep: list[Finding] | None) -> list[Finding]:

@@ -32,10 +32,11 @@ _LEAVE_TO_ASTROPY = {"CONTINUE", "HIERARCH", "GROUPS", "BLANK", "TFIELDS", "THEA
 
 Value = str | bool | int | float
 Cards = list[tuple[str, Value]]  # (keyword, value) in order; "" for a blank keyword
+PlainHdus = list[tuple[str, Cards]]  # each HDU's (name, cards)
 
 
 def strict_header(path: Path, strip: bool = True, layout: list[HduLayout] | None = None
-                  ) -> list[tuple[str, Cards]] | None:
+                  ) -> PlainHdus | None:
     """Each HDU's (name, cards), or None when any part of the file is outside the plain
     subset. `strip`: astropy's `conf.strip_header_whitespace` (trailing blanks of string
     values dropped). `layout`: the file's, when the caller has read it (its header bytes are
@@ -47,7 +48,7 @@ def strict_header(path: Path, strip: bool = True, layout: list[HduLayout] | None
         return None
     if hdus[-1].end != size:  # trailing fill: astropy may warn about it
         return None
-    read: list[tuple[str, Cards]] = []
+    read: PlainHdus = []
     for hdu in hdus:
         if hdu.raw is None:  # an enormous header: astropy's
             return None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from crds_deliver.certify.findings import Finding, error, warning
 from crds_deliver.certify.layout import HduLayout
-from crds_deliver.certify.strict_header import strict_header
+from crds_deliver.certify.strict_header import PlainHdus, strict_header
 
 if TYPE_CHECKING:  # astropy is imported when a file needs it (see check_structure)
     from astropy.io import fits
@@ -37,6 +37,10 @@ class Header:
 
     values: dict[str, tuple[Any, int | str | None]] = field(default_factory=dict)
     hdu_names: list[str] = field(default_factory=list)
+    # The strict reading this header was made from (strict_header.py, trailing blanks
+    # stripped), None for astropy's or ASDF's: crds's certifier takes it instead of reading
+    # the file's headers again (plain_fits.py).
+    plain: PlainHdus | None = None
 
     def get(self, keyword: str) -> Any:
         """The value, or None when absent, blank or UNDEFINED (CRDS counts those as missing)."""
@@ -115,6 +119,7 @@ def check_structure(path: Path, name: str, layout: list[HduLayout] | None = None
     plain = strict_header(path, layout=layout)
     if plain is not None and len(plain) <= MAX_HDUS:
         header, findings = union_of(plain), []
+        header.plain = plain
     else:
         header, findings = astropy_structure(path, name)
         if header is None:

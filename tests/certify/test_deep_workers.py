@@ -4,6 +4,7 @@ time, not verdicts; and a user's script that plans without a `__main__` guard ru
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from crds_deliver.certify.deep import deep_findings
 from crds_deliver.certify.deep_pool import POOL_MIN_FILES, WorkerPool, deep_checker
 from crds_deliver.plan import make_plan
 from tests.fixtures.fits import make_delivery, write_hst_ref
+from tests.fixtures.fits_mutants import with_value
 from tests.fixtures.installed import require
 
 require("crds")
@@ -46,6 +48,28 @@ def test_workers_give_the_findings_this_process_gives(tmp_path: Path) -> None:
     assert remote == [deep_findings(path, path.name, "hst") for path in (good, bad)]
     assert remote[0] == [] and remote[1]
     assert not any(_alive(pid) for pid in pids)  # ended with the plan
+
+
+def test_a_worker_judges_the_reading_plan_sends_it(tmp_path: Path) -> None:
+    """The strict reading crosses the pipe as JSON and comes back the same (strings,
+    booleans, integers, floats, an infinite one too), and the worker judges it, not a
+    reading of its own."""
+    from crds_deliver.certify.deep_worker import _plain
+    from crds_deliver.certify.plain_fits import plain_reading
+
+    [path] = _biases(tmp_path, 2)[1:]
+    reading = plain_reading(path)
+    assert reading is not None
+    odd = [(name, [*cards, ("INFINITE", float("inf")), ("FLAG", True), ("BIG", 2**62)])
+           for name, cards in reading]
+    assert _plain(json.loads(json.dumps(odd))) == odd
+    refused = with_value(reading, "DETECTOR", "NOPE")
+    with deep_checker("hst", POOL_MIN_FILES) as check:
+        assert isinstance(check, WorkerPool)
+        verdicts = [check(path, path.name, "hst", given) for given in (reading, refused)]
+    assert verdicts == [deep_findings(path, path.name, "hst", given)
+                        for given in (reading, refused)]
+    assert verdicts[0] == [] and [f.keyword for f in verdicts[1]] == ["DETECTOR"]
 
 
 def _parent(pid: int) -> int:

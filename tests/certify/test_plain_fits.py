@@ -15,7 +15,7 @@ from crds_deliver.certify.deep import deep_findings, import_crds
 from crds_deliver.certify.plain_fits import cache_crds_header, crds_raw_header, plain_reading
 from crds_deliver.problems import Severity
 from tests.fixtures.fits import write_hst_ref
-from tests.fixtures.fits_mutants import VARIANTS, corpus_files, mutants
+from tests.fixtures.fits_mutants import VARIANTS, corpus_files, mutants, with_value
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("crds") is None,
                                 reason="the crds package is not installed")
@@ -79,3 +79,21 @@ def test_the_deep_check_of_a_plain_file_does_not_open_it_with_astropy(
     errors = [f.message for f in deep_findings(left, left.name, "hst")
               if f.severity is Severity.ERROR]
     assert any("opened with astropy" in message for message in errors)
+
+
+def test_the_deep_check_judges_the_reading_it_is_given(tmp_path: Path) -> None:
+    """plan passes the reading its preflight made: crds judges that one and reads no header
+    of its own, unless astropy here would keep trailing blanks (the reading strips them)."""
+    import_crds("hst")
+    from astropy.io import fits
+
+    path = write_hst_ref(tmp_path / "w0000001i_bia.fits")
+    reading = plain_reading(path)
+    assert reading is not None
+    assert deep_findings(path, path.name, "hst", reading) == []
+    refused = with_value(reading, "DETECTOR", "NOPE")
+    errors = [f for f in deep_findings(path, path.name, "hst", refused)
+              if f.severity is Severity.ERROR]
+    assert [f.keyword for f in errors] == ["DETECTOR"], errors
+    with fits.conf.set_temp("strip_header_whitespace", False):
+        assert deep_findings(path, path.name, "hst", refused) == []
