@@ -23,7 +23,7 @@ import gc
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import cache, lru_cache
 from pathlib import Path
@@ -247,6 +247,56 @@ def _rmap_update(certifier: _Certifier, path: Path, name: str, project: str) -> 
     return []
 
 
+class _CrdsSettings:
+    """crds's settings while it checks a file:
+
+    - FITS_VERIFY_CHECKSUM off: the checksums were verified while the file was streamed,
+      and crds would read all the data again;
+    - EXPLICIT_GARBAGE_COLLECTION off: crds runs gc.collect() before and after every FITS
+      open, against running out of memory over thousands of arrays in one `crds certify`;
+      here each file's arrays are freed as it ends, and the full collections were a fifth
+      of a submission.
+
+    In a process that may be a user's (a notebook using crds too), they are set around each
+    file and restored after. A deep-check worker (deep_worker.py) is ours alone: there they
+    are set once (`pin`), and crds's information messages are silenced too: crds formats and
+    logs one for every provenance keyword of every file, a tenth of a small file's check,
+    and findings are made of its warnings and errors only."""
+
+    pinned = False
+
+    def pin(self) -> None:
+        from crds.core import config, log
+
+        config.FITS_VERIFY_CHECKSUM.set("False")
+        config.EXPLICIT_GARBAGE_COLLECTION.set("False")
+        log.set_verbose(-1)
+        self.pinned = True
+
+    @contextlib.contextmanager
+    def for_one_file(self) -> Iterator[None]:
+        if self.pinned:
+            yield
+            return
+        from crds.core import config
+
+        verify_checksum = config.FITS_VERIFY_CHECKSUM.set("False")
+        collect = config.EXPLICIT_GARBAGE_COLLECTION.set("False")
+        try:
+            yield
+        finally:
+            config.FITS_VERIFY_CHECKSUM.set(verify_checksum)
+            config.EXPLICIT_GARBAGE_COLLECTION.set(collect)
+
+
+_SETTINGS = _CrdsSettings()
+
+
+def pin_crds_settings() -> None:
+    """For a process of ours alone, after import_crds: see _CrdsSettings."""
+    _SETTINGS.pin()
+
+
 # How plan asks for crds's findings on one file: deep_findings here, or a worker's (deep_pool.py).
 # The last argument is the strict reading of the file's headers that preflight made, if any
 # (structure.py's Header.plain), so that crds's FITS certifier need not read them again.
@@ -269,18 +319,12 @@ def deep_findings(path: Path, name: str, project: str, plain: PlainHdus | None =
 
 def _certified(module: ModuleType, path: Path, name: str, project: str,
                plain: PlainHdus | None) -> list[Finding]:
-    from crds.core import config, log
+    from crds.core import log
 
     collector = _Collect()
     crashed: list[Finding] = []
-    with _LOCK:
+    with _LOCK, _SETTINGS.for_one_file():
         log.THE_LOGGER.logger.addHandler(collector)
-        # Checksums were verified while streaming: crds would read all the data again.
-        verify_checksum = config.FITS_VERIFY_CHECKSUM.set("False")
-        # crds runs gc.collect() before and after every FITS open, against running out of
-        # memory over thousands of arrays in one `crds certify`; here each file's arrays
-        # are freed as it ends, and the full collections were a fifth of a submission.
-        collect = config.EXPLICIT_GARBAGE_COLLECTION.set("False")
         try:
             certifier = _certifier(module, path, project, plain)
             certifier.certify()
@@ -291,8 +335,6 @@ def _certified(module: ModuleType, path: Path, name: str, project: str,
             if not any(r.levelno >= logging.ERROR for r in collector.records):
                 crashed += _rmap_update(certifier, path, name, project)
         finally:
-            config.FITS_VERIFY_CHECKSUM.set(verify_checksum)
-            config.EXPLICIT_GARBAGE_COLLECTION.set(collect)
             log.THE_LOGGER.logger.removeHandler(collector)
             _forget(path, project)
     _settle(project)
