@@ -259,18 +259,16 @@ class _CrdsSettings:
 
     In a process that may be a user's (a notebook using crds too), they are set around each
     file and restored after. A deep-check worker (deep_worker.py) is ours alone: there they
-    are set once (`pin`), and crds's information messages are silenced too: crds formats and
-    logs one for every provenance keyword of every file, a tenth of a small file's check,
-    and findings are made of its warnings and errors only."""
+    are set once (`pin`). crds keeps them in environment variables, and setting and restoring
+    them was about 3% of a small file's check (0.87 against 0.84 ms in one process)."""
 
     pinned = False
 
     def pin(self) -> None:
-        from crds.core import config, log
+        from crds.core import config
 
         config.FITS_VERIFY_CHECKSUM.set("False")
         config.EXPLICIT_GARBAGE_COLLECTION.set("False")
-        log.set_verbose(-1)
         self.pinned = True
 
     @contextlib.contextmanager

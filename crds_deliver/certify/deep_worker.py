@@ -1,12 +1,13 @@
 """Deep-check worker processes: `python -m crds_deliver.certify.deep_worker PROJECT FDS...`.
 
 One interpreter imports crds and the project's datamodels, pins astropy's configuration
-(pinned_config.py) and crds's settings (deep.py's _CrdsSettings), then forks one copy of itself per further worker: the import is about a
-second of CPU for HST and several for JWST, and paying it once instead of once per worker
-leaves that core to plan's hashing. Forking is safe here because this process is ours alone
-and has one thread (the imports start none; tests/certify/test_deep_workers.py checks it), and
-the copies share the imported modules' memory (deep.py moved them out of the collector's
-sight, so the copies do not touch those pages).
+(pinned_config.py) and crds's settings (deep.py's _CrdsSettings), then forks one copy of
+itself per further worker: the import is about a second of CPU for HST and several for JWST,
+and paying it once instead of once per worker leaves that core to plan's hashing. Forking is
+safe here because this process is ours alone and has one thread (the imports start none;
+tests/certify/test_deep_workers.py checks it), and the copies share the imported modules'
+memory (deep.py moved them out of the collector's sight, so the copies do not touch those
+pages).
 
 Each FDS argument is `READ,WRITE`: two pipe ends that deep_pool.py passed, one per worker.
 Each worker first writes `{"pid": N}` once it can answer, then answers requests until its
