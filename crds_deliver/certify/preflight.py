@@ -75,6 +75,11 @@ class Preflight:
         except OSError as exc:
             self.findings.append(error(self.name, f"cannot read: {exc.strerror or exc}"))
 
+    def moved_to(self, path: Path) -> None:
+        """The file's bytes now live at `path`: the sandbox moves submitted files out of the
+        ingest area between the two halves, as the server does."""
+        self.path = path
+
     @property
     def consumers(self) -> list[Consumer]:
         return [self.sums.update] if self.sums else []
@@ -209,6 +214,12 @@ def certify_file(path: Path, project: str, sha256: str | None = None) -> Certify
         if preflight.kind != "unreadable":
             preflight.findings.append(error(preflight.name, f"cannot read: {exc}"))
         return preflight.finish()
+    return concluded(preflight, digest)
+
+
+def concluded(preflight: Preflight, digest: Digest) -> CertifyResult:
+    """The second half after `read_and_check`: a verdict this process reached on the same
+    bytes under the same name is taken (memo.py), unless the file could not be opened."""
     if preflight.kind == "unreadable":
         return preflight.finish()
     return preflight.finish(digest.sha256)

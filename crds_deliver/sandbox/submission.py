@@ -20,19 +20,22 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from crds_deliver.certify._reftypes import REFTYPES
-from crds_deliver.files import Digest, digest_file
+from crds_deliver.files import Digest
 from crds_deliver.problems import Severity
 from crds_deliver.rules.predict import DeliveredFile, Prediction, predict
 from crds_deliver.sandbox import naming
-from crds_deliver.sandbox.catalog import DELIVERED, SUBMITTED, Catalog, sha1_of
+from crds_deliver.sandbox.catalog import DELIVERED, SUBMITTED, Catalog
 from crds_deliver.sandbox.faults import Faults
 from crds_deliver.sandbox.ingest import IngestArea
 from crds_deliver.sandbox.rules import Rules
 from crds_deliver.sandbox.sessions import Session
 from crds_deliver.sandbox.settings import SandboxSettings
+
+if TYPE_CHECKING:  # the certification engine is imported when a submission comes
+    from crds_deliver.certify import CertifyResult, Preflight
 
 T = TypeVar("T")
 
@@ -75,20 +78,32 @@ def _each_in_threads(function: Callable[[Path], T], paths: list[Path]
 
 
 Certified = tuple[str | None, str | None, list[tuple[str, str]], dict[str, object] | None]
+FirstRead = tuple["Preflight", Digest]
 
 
-def _certify(path: Path, project: str, sha256: str | None) -> Certified:
-    """(instrument, reftype, [(severity, message)], keywords): the server-side certification.
+def _first_read(path: Path, project: str) -> FirstRead:
+    """A submitted file's one read: its digests (the duplicate checks need the sha1) and the
+    first half of its certification (layout, FITS sums; certify/preflight.py)."""
+    from crds_deliver.certify.preflight import read_and_check
 
-    The same engine as `plan` (crds_deliver.certify), which runs crds's own certifier when the
-    sandbox's Python has crds (and the project's datamodels); messages read as the server's
-    certify log does: `instrument='MIRI' type='DARK' data='x.fits' ::  Checking ...`. With
-    the `sha256` the submission's first read computed, a verdict this process reached on the
-    same bytes (`apply --sandbox`'s plan) is taken without reading the file again.
-    """
-    from crds_deliver.certify import certify_file
+    return read_and_check(path, project, name=path.name)
 
-    result = certify_file(path, project, sha256)
+
+def _certify(first: FirstRead, path: Path) -> Certified:
+    """The server-side certification of a file whose first read is done, at `path` (where
+    the file is now). The same engine as `plan` (crds_deliver.certify), which runs crds's own
+    certifier when the sandbox's Python has crds (and the project's datamodels). A verdict
+    this process reached on the same bytes (`apply --sandbox`'s plan) is taken as it is."""
+    from crds_deliver.certify.preflight import concluded
+
+    preflight, digest = first
+    preflight.moved_to(path)
+    return _as_logged(concluded(preflight, digest), path)
+
+
+def _as_logged(result: CertifyResult, path: Path) -> Certified:
+    """(instrument, reftype, [(severity, message)], keywords), the messages as the server's
+    certify log gives them: `instrument='MIRI' type='DARK' data='x.fits' ::  Checking ...`."""
     prefix = (f"instrument='{(result.instrument or 'unknown').upper()}' "
               f"type='{(result.reftype or 'unknown').upper()}' data='{path.name}' ::  ")
     findings = [(f.severity.value, prefix + f.message.removeprefix("crds: ").replace(
@@ -160,9 +175,11 @@ class Processor:
             raise Trapped(f"Instrument '{values.get('instrument')}' does not match the "
                           f"instrument locked at login, '{session.instrument}'.")
         context = self.derive_context(values)
-        digests: dict[str, Digest] = {}
+        reads: dict[str, FirstRead] = {}
         seen: set[str] = set()
-        for path, digest in _each_in_threads(digest_file, files):
+        for path, read in _each_in_threads(lambda file: _first_read(file, self.project),
+                                           files):
+            digest = read[1]
             known = self.catalog.find_sha1(digest.sha1)
             if known:
                 raise Trapped(f"File '{path.name}' is identical to existing CRDS file "
@@ -170,7 +187,7 @@ class Processor:
             if digest.sha1 in seen:
                 raise Trapped(f"File '{path.name}' is identical to another submitted file.")
             seen.add(digest.sha1)
-            digests[path.name] = digest
+            reads[path.name] = read
         if not values.get("auto_rename", True):
             for path in files:
                 if self.catalog.file(path.name) is not None:
@@ -185,7 +202,7 @@ class Processor:
                   "context": context, "values": values, "files": [], "rmaps": {},
                   "diffs": [], "replaced": [], "error": ""}
         try:
-            state = self._process(session, sid, stage, record, digests)
+            state = self._process(session, sid, stage, record, reads)
         except _Aborted as exc:
             state = FAIL
             record["error"] = str(exc)
@@ -203,20 +220,20 @@ class Processor:
         return Outcome(result_id, state)
 
     def _process(self, session: Session, sid: str, stage: Path, record: dict,
-                 digests: dict[str, Digest]) -> str:
-        """Certify, place and name the staged files: READY, or BAD_FILES. `digests`: each
-        file's, by name, from the first read (the duplicate checks)."""
+                 reads: dict[str, FirstRead]) -> str:
+        """Certify, place and name the staged files: READY, or BAD_FILES. `reads`: each
+        file's first read, by name (the duplicate checks'), which its certification goes on
+        from: a file is read once."""
         values = record["values"]
-        self._log(session, f"Processing {record['kind']} submission of {len(digests)} "
+        self._log(session, f"Processing {record['kind']} submission of {len(reads)} "
                            f"file(s) by '{session.user}' relative to '{record['context']}'.")
         time.sleep(self.settings.processing_delay)
         keywords: dict[str, dict[str, object] | None] = {}
         staged = sorted(stage.iterdir())
-        verdicts = _each_in_threads(
-            lambda path: _certify(path, self.project, digests[path.name].sha256), staged)
+        verdicts = _each_in_threads(lambda path: _certify(reads[path.name], path), staged)
         for path, verdict in verdicts:
             record["files"].append(self._check(session, path, verdict,
-                                               digests[path.name].sha1, keywords))
+                                               reads[path.name][1].sha1, keywords))
         certified = {info["uploaded"]: info for info in record["files"]
                      if info["status"] != "ERRORS"}
         prediction = self._place(record["context"], stage, list(certified.values()), keywords)
@@ -325,9 +342,8 @@ class Processor:
                   "diffs": [], "replaced": [], "error": ""}
         try:
             self._log(session, f"Certifying {len(files)} file(s) relative to '{context}'.")
-            for path, verdict in _each_in_threads(
-                    lambda file: _certify(file, self.project, None), files):
-                record["files"].append(self._check(session, path, verdict, sha1_of(path)))
+            for path, (verdict, sha1) in _each_in_threads(self._certified_here, files):
+                record["files"].append(self._check(session, path, verdict, sha1))
             bad = any(info["status"] == "ERRORS" for info in record["files"])
             state = BAD_FILES if bad else CERTIFIED
         except _Aborted as exc:
@@ -338,6 +354,11 @@ class Processor:
         self.catalog.add_result(result_id, sid, "submission")
         self._done(session, 1 if state == FAIL else 0, result_id)
         return Outcome(result_id, state)
+
+    def _certified_here(self, path: Path) -> tuple[Certified, str]:
+        """(the certification, the sha1) of a file left where it is, from one read."""
+        first = _first_read(path, self.project)
+        return _certify(first, path), first[1].sha1
 
     def _name(self, info: dict, auto_rename: bool) -> str:
         """The official name: the uploaded one, or CRDS's next name for the type (HST:

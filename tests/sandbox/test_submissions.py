@@ -396,3 +396,27 @@ def test_post_cut_off_mid_form_is_no_submission(sandbox, ready_web: SandboxWeb) 
     response = ready_web.submit()
     assert _status(response) == "READY"
     assert sandbox.stats.submission_posts == 1
+
+
+
+def test_a_plain_submitted_file_is_read_once(sandbox_factory, hst_ref,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The duplicate checks' read (the sha1) is also the certification's, and crds's
+    certifier is given the headers that read parsed: the sandbox opens a plainly standard
+    submitted file once, though no plan in this process certified it before."""
+    web = SandboxWeb(sandbox_factory("hst"))
+    web.login("wfc3")
+    path = hst_ref("a1b2c3d4i_bia.fits")
+    web.upload(path)
+    web.key = web.open_channel()
+    opened: list[str] = []
+    real_open = Path.open
+
+    def counted(self: Path, mode: str = "r", *args: object, **kwargs: object):  # noqa: ANN202
+        if self.name == path.name:
+            opened.append(str(self))
+        return real_open(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", counted)
+    assert _status(web.submit({"file_type": "BIAS"}, instrument="wfc3")) == "READY"
+    assert len(opened) == 1, opened
