@@ -72,6 +72,24 @@ def test_a_worker_judges_the_reading_plan_sends_it(tmp_path: Path) -> None:
     assert verdicts[0] == [] and [f.keyword for f in verdicts[1]] == ["DETECTOR"]
 
 
+def test_jwst_workers_give_the_findings_this_process_gives(tmp_path: Path) -> None:
+    """A JWST worker keeps asdf's parsed schemas (asdf_schemas.py) and this process does
+    not: valid files and a datamodel error alternate, and each verdict is this process's."""
+    require("stdatamodels")
+    from tests.fixtures.fits import write_jwst_ref
+
+    files = [write_jwst_ref(tmp_path / f"jwst_miri_dark_{index:04d}.fits",
+                            {"USEAFTER": f"2026-03-01T00:0{index}:00"},
+                            **({"shape": (1, 8, 8)} if index % 2 else {}))
+             for index in range(4)]
+    with deep_checker("jwst", POOL_MIN_FILES) as check:
+        assert isinstance(check, WorkerPool)
+        remote = [check(path, path.name, "jwst") for path in files]
+    assert remote == [deep_findings(path, path.name, "jwst") for path in files]
+    assert remote[0] == remote[2] == []
+    assert all(any("JWST Data Models" in f.message for f in found) for found in remote[1::2])
+
+
 def _parent(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
