@@ -32,6 +32,7 @@ from typing import Protocol
 
 from crds_deliver.certify.asdf_extensions import load_extensions
 from crds_deliver.certify.findings import Finding, error, warning
+from crds_deliver.certify.fits_arrays import SharedArrayReads
 from crds_deliver.certify.offline_rmap import rmap_text
 from crds_deliver.certify.plain_fits import PlainFitsReads, plain_reading
 from crds_deliver.certify.strict_header import PlainHdus
@@ -140,10 +141,10 @@ def _short(name: str) -> str:
 def _offline_class(base: type) -> type:
     """`base` (a crds certifier class) with the context replaced by the spec's rmap, and for
     FITS files the reads of plainly standard ones replaced by the strict reading
-    (plain_fits.py)."""
+    (plain_fits.py) and the array reads served from one open (fits_arrays.py)."""
     from crds.certify.certify import FitsCertifier
 
-    bases = (PlainFitsReads, base) if base is FitsCertifier else (base,)
+    bases = (PlainFitsReads, SharedArrayReads, base) if base is FitsCertifier else (base,)
 
     class Offline(*bases):  # type: ignore[misc, valid-type]
         offline_rmap = None
