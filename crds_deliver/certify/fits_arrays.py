@@ -13,12 +13,20 @@ on the same bytes, so the same HDUs and the same properties. Any other open (ano
 other options) goes through crds's own. The deep checks run one at a time (deep.py's lock),
 so no other check sees the substitution. tests/certify/test_fits_arrays.py compares the
 findings with crds's own reads, on valid files and on array defects.
+
+A file of more than SHARED_MAX_BYTES keeps crds's reads: with one open, every array read
+stays in memory until the last is read (crds's reads free each in turn, which matters for
+scaled integer arrays, read whole into floats), and against reading big arrays the opens
+cost little.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
+
+SHARED_MAX_BYTES = 64 * 1024 * 1024
 
 
 class SharedArrayReads:
@@ -32,7 +40,7 @@ class SharedArrayReads:
         """crds's `add_array_keywords`, its array reads served from one open of the file."""
         from crds.io import fits as crds_fits
 
-        if not self.array_validators:
+        if not self.array_validators or os.path.getsize(self.filename) > SHARED_MAX_BYTES:
             return super().add_array_keywords(header)  # type: ignore[misc]
         own_open = crds_fits.fits_open
         with own_open(self.filename) as hdus:

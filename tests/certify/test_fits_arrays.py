@@ -1,6 +1,7 @@
 """crds's array checks served from one open of the FITS file (certify/fits_arrays.py): the
 findings are those crds's own reads give, on the JWST files of the parity corpus (valid ones
-and array defects: 2-D and int16 SCI, a missing SCI...), and the file is opened fewer times."""
+and array defects: 2-D and int16 SCI, a missing SCI...), and the file is opened fewer times,
+unless it is big."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from crds_deliver.certify import fits_arrays
 from crds_deliver.certify.deep import deep_findings, import_crds
 from crds_deliver.certify.fits_arrays import SharedArrayReads
 from tests.fixtures.installed import require
@@ -52,10 +54,15 @@ def test_the_file_is_opened_fewer_times(tmp_path: Path, monkeypatch: pytest.Monk
         opened.append(str(fileobj))
         return read(cls, fileobj, *args, **kwargs)
 
+    def opens() -> int:
+        opened.clear()
+        deep_findings(path, path.name, "jwst")
+        return len(opened)
+
     monkeypatch.setattr(hdulist.HDUList, "fromfile", classmethod(counted))
-    deep_findings(path, path.name, "jwst")
-    once = len(opened)
-    opened.clear()
+    once = opens()
+    with monkeypatch.context() as patch:  # a big file keeps crds's reads
+        patch.setattr(fits_arrays, "SHARED_MAX_BYTES", path.stat().st_size - 1)
+        big = opens()
     _crds_own_reads(monkeypatch)
-    deep_findings(path, path.name, "jwst")
-    assert 0 < once < len(opened), (once, len(opened))
+    assert 0 < once < big == opens(), (once, big)
