@@ -398,7 +398,6 @@ def test_post_cut_off_mid_form_is_no_submission(sandbox, ready_web: SandboxWeb) 
     assert sandbox.stats.submission_posts == 1
 
 
-
 def test_a_plain_submitted_file_is_read_once(sandbox_factory, hst_ref,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """The duplicate checks' read (the sha1) is also the certification's, and crds's
@@ -412,7 +411,7 @@ def test_a_plain_submitted_file_is_read_once(sandbox_factory, hst_ref,
     opened: list[str] = []
     real_open = Path.open
 
-    def counted(self: Path, mode: str = "r", *args: object, **kwargs: object):  # noqa: ANN202
+    def counted(self: Path, mode: str = "r", *args: object, **kwargs: object) -> object:
         if self.name == path.name:
             opened.append(str(self))
         return real_open(self, mode, *args, **kwargs)
