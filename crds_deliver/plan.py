@@ -20,7 +20,7 @@ from pathlib import Path
 
 from crds_deliver.certify import CertifyResult, Finding, deep, deep_pool
 from crds_deliver.certify.delivery import CertifiedFile, certify_delivery
-from crds_deliver.certify.preflight import read_and_check
+from crds_deliver.certify.preflight import concluded, read_and_check
 from crds_deliver.decision import DecisionError, decision_file, how_to_decide, read_decision
 from crds_deliver.files import ResolvedFile, resolve_globs
 from crds_deliver.manifest import LoadResult, Manifest, load_manifest
@@ -128,7 +128,7 @@ def _certify_one(item: ResolvedFile, project: str, on_progress: Progress | None,
         return PlannedFile(item.relative, None, None, None, None, None,
                            [Finding(Severity.ERROR, str(item.path),
                                     f"cannot read: {exc.strerror or exc}")])
-    result = preflight.finish(digest.sha256)
+    result = concluded(preflight, digest)
     return PlannedFile(item.relative, digest.size, digest.sha1, digest.sha256,
                        result.instrument, result.reftype, result.findings, result)
 

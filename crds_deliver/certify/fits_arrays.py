@@ -17,7 +17,8 @@ findings with crds's own reads, on valid files and on array defects.
 A file of more than SHARED_MAX_BYTES keeps crds's reads: with one open, every array read
 stays in memory until the last is read (crds's reads free each in turn, which matters for
 scaled integer arrays, read whole into floats), and against reading big arrays the opens
-cost little.
+cost little. So does a crds whose FITS module has no `fits_open` to stand in for (another
+crds version).
 """
 
 from __future__ import annotations
@@ -40,9 +41,10 @@ class SharedArrayReads:
         """crds's `add_array_keywords`, its array reads served from one open of the file."""
         from crds.io import fits as crds_fits
 
-        if not self.array_validators or os.path.getsize(self.filename) > SHARED_MAX_BYTES:
+        own_open = getattr(crds_fits, "fits_open", None)
+        if (own_open is None or not self.array_validators
+                or os.path.getsize(self.filename) > SHARED_MAX_BYTES):
             return super().add_array_keywords(header)  # type: ignore[misc]
-        own_open = crds_fits.fits_open
         with own_open(self.filename) as hdus:
 
             @contextlib.contextmanager
