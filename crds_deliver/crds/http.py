@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -29,6 +30,14 @@ from crds_deliver.credentials import Token
 RETRY_STATUSES = frozenset({502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 10
+
+
+class _HasStatus(Protocol):
+    @property
+    def status_code(self) -> int: ...
+
+
+Answered = TypeVar("Answered", bound=_HasStatus)
 
 
 class RedirectRefused(CrdsError):
@@ -153,15 +162,23 @@ class Http:
         URL of the server for which `stop_at` is true is returned, not followed: the caller
         needs only where it points (one round trip less)."""
         url = self.url(path)
+        return self.retried(method, url, safe, lambda: self._send(
+            session or self.session, method, url,
+            (self.timeouts.connect, timeout or self.timeouts.read), kwargs, stop_at))
+
+    def retried(self, method: str, url: str, safe: bool, send: Callable[[], Answered]
+                ) -> Answered:
+        """`send()` once, or when `safe` up to `retries` more times after a connection
+        failure (a requests.RequestException) or a 502/503/504, with exponential backoff;
+        each attempt is reported to `on_request`. Raises ServerUnreachable when no answer
+        comes."""
         shown = urlsplit(url).path or "/"
         attempts = self.retries + 1 if safe else 1
         last_error = ""
         for attempt in range(1, attempts + 1):
             started = time.monotonic()
             try:
-                response = self._send(session or self.session, method, url,
-                                      (self.timeouts.connect, timeout or self.timeouts.read),
-                                      kwargs, stop_at)
+                response = send()
             except requests.RequestException as exc:
                 last_error = type(exc).__name__
                 self._report(method, shown, None, started, attempt, last_error)

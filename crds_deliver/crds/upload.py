@@ -29,9 +29,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import urlsplit
 
-from crds_deliver.crds.errors import IngestError
-from crds_deliver.crds.http import Http
+from crds_deliver.crds.direct_post import DirectPost
+from crds_deliver.crds.errors import IngestError, SessionExpired
+from crds_deliver.crds.http import Http, origin
 
 CHUNK_SIZE = 2_000_000
 UPLOAD_PATH = "upload/chunked/"
@@ -129,6 +131,7 @@ def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None
     posts = 0
     sha1 = hashlib.sha1()
     bodies = _Posts(name, chunk_size)
+    poster = DirectPost(http, UPLOAD_PATH)
     if on_progress:
         on_progress(name, 0, size)
     # The sha1 of a chunk is computed in a thread while the chunk is posted (hashlib releases
@@ -143,18 +146,27 @@ def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None
             body, chunk = bodies.body(handle, count, token)
             hashed = hasher.submit(sha1.update, chunk)
             try:
-                response = http.request("POST", UPLOAD_PATH, safe=True, headers=headers,
-                                        data=body)
+                answer = poster.post(body, headers)
             finally:
                 hashed.result()
-            if response.status_code == 403 and reused and posts == 0:
+            if answer.status_code == 403 and reused and posts == 0:
                 raise _TokenRefused
             posts += 1
-            if not 200 <= response.status_code < 300:
+            if answer.location and _is_login(http, answer.location):
+                raise SessionExpired(f"uploading {name}: the server sent the post to its "
+                                     "login page (the session ended)")
+            if not 200 <= answer.status_code < 300:
                 raise http.fail(IngestError, f"uploading {name}: the server answered HTTP "
-                                             f"{response.status_code} at byte {offset} of "
+                                             f"{answer.status_code} at byte {offset} of "
                                              f"{size}")
-            token = http.csrf_token(response) or token
+            token = http.session.cookies.get("csrftoken") or token
             if on_progress:
                 on_progress(name, offset + count, size)
     return Uploaded(posts, size, sha1.hexdigest(), token)
+
+
+def _is_login(http: Http, location: str) -> bool:
+    """A redirect to a login page: the server's own, or a sign-on portal elsewhere (what
+    `CrdsClient` takes for the end of the session on the pages it reads)."""
+    return (origin(location) != origin(http.base_url)
+            or urlsplit(location).path.rstrip("/").endswith("/login"))

@@ -1,0 +1,119 @@
+"""The upload's direct posts (crds/direct_post.py) behave as requests would for them: the
+session's cookies go with every post and each answer's Set-Cookie comes back into the jar,
+the session's headers and proxy apply, a redirect is returned rather than followed, and a
+post that gets no answer is retried, then reported. Each test talks HTTP to a small recording
+server on loopback."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from crds_deliver import __version__
+from crds_deliver.crds.direct_post import DirectPost
+from crds_deliver.crds.errors import ServerUnreachable
+from crds_deliver.crds.http import Http, RequestEvent
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Keeps each post's target, headers and body; answers the n-th post with the cookie
+    `csrftoken=t<n>`, or with a redirect to the login page when `redirect` is set."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as the CRDS servers
+    posts: list[tuple[str, dict[str, str], bytes]]
+    redirect = False
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.posts.append((self.path, dict(self.headers), body))
+        self.send_response(302 if self.redirect else 200)
+        if self.redirect:
+            self.send_header("Location", "/login/?next=/upload/chunked/")
+        self.send_header("Set-Cookie", f"csrftoken=t{len(self.posts)}; Path=/")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+
+@pytest.fixture
+def recorder() -> Iterator[tuple[type[_Recorder], str]]:
+    handler = type("Handler", (_Recorder,), {"posts": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield handler, f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_cookies_go_out_from_the_jar_and_come_back_into_it(recorder):
+    handler, url = recorder
+    http = Http(url)
+    http.session.cookies.set("sessionid", "s1", domain="127.0.0.1", path="/")
+    poster = DirectPost(http, "upload/chunked/")
+    bodies = [b"first", b"second" * 1000, b""]
+    answers = [poster.post(memoryview(body), {"Content-Range": f"bytes {n}-{n}/3"})
+               for n, body in enumerate(bodies)]
+    http.close()
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert [body for _, _, body in handler.posts] == bodies
+    assert [headers["Cookie"] for _, headers, _ in handler.posts] == [
+        "sessionid=s1", "sessionid=s1; csrftoken=t1", "sessionid=s1; csrftoken=t2"]
+    assert http.session.cookies.get("csrftoken") == "t3"
+    path, headers, _ = handler.posts[1]
+    assert path == "/upload/chunked/"
+    assert headers["Content-Length"] == str(len(bodies[1]))
+    assert headers["Content-Range"] == "bytes 1-1/3"
+    assert headers["User-Agent"] == f"crds-deliver/{__version__}"
+    assert headers["Referer"] == url  # Django checks it on HTTPS posts
+
+
+def test_a_redirect_is_returned_not_followed(recorder):
+    handler, url = recorder
+    handler.redirect = True
+    http = Http(url)
+    answer = DirectPost(http, "upload/chunked/").post(memoryview(b"x"), {})
+    http.close()
+    assert (answer.status_code, answer.location) == (302, f"{url}login/?next=/upload/chunked/")
+    assert len(handler.posts) == 1
+
+
+def test_posts_go_through_the_proxy_of_the_environment(recorder, monkeypatch):
+    """The server's address has nothing listening: the post can only arrive by way of the
+    proxy, which was asked for the server's URL."""
+    handler, proxy = recorder
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    server = f"http://localhost:{_closed_port()}/"
+    http = Http(server, retries=0)
+    answer = DirectPost(http, "upload/chunked/").post(memoryview(b"x"), {})
+    http.close()
+    assert answer.status_code == 200
+    assert [path for path, _, _ in handler.posts] == [f"{server}upload/chunked/"]
+
+
+def test_a_post_without_answer_is_retried_then_reported():
+    events: list[RequestEvent] = []
+    http = Http(f"http://127.0.0.1:{_closed_port()}/", retries=1, backoff=0,
+                on_request=events.append)
+    with pytest.raises(ServerUnreachable, match="ConnectionError.* after 2 attempt"):
+        DirectPost(http, "upload/chunked/").post(memoryview(b"x"), {})
+    http.close()
+    assert [(e.method, e.path, e.status, e.attempt, e.error) for e in events] == [
+        ("POST", "/upload/chunked/", None, 1, "ConnectionError"),
+        ("POST", "/upload/chunked/", None, 2, "ConnectionError")]
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
