@@ -54,43 +54,52 @@ class Uploaded:
 
 class _Posts:
     """The multipart/form-data bodies of one file's posts (a `csrfmiddlewaretoken` part and a
-    `files` part without Content-Type, as the reference client sends), built in one buffer
-    reused for every post: each chunk is read from disk straight into its place between the
-    envelope's head and tail, where slicing and joining would copy it twice more and fault
-    in fresh memory for every chunk.
+    `files` part without Content-Type, as the reference client sends), in two buffers used in
+    turn: while one chunk is posted from one, the next is read from disk into the other. Each
+    chunk is read straight into its place between the envelope's head and tail, where slicing
+    and joining would copy it twice more and fault in fresh memory for every chunk.
 
     One random boundary serves all the posts of a file: servers compile a parser per
     boundary (Werkzeug caches it), and a fresh one per 2 MB chunk costs milliseconds."""
 
-    def __init__(self, name: str, chunk_size: int) -> None:
-        self.chunk_size = chunk_size
+    def __init__(self, name: str, chunk_size: int, buffers: int) -> None:
         self.boundary = secrets.token_hex(16)
         self.quoted = name.replace("\\", "\\\\").replace('"', '\\"')
         self.tail = f"\r\n--{self.boundary}--\r\n".encode()
-        self.room = 0  # bytes reserved for the head before the chunk
-        self.buffer = bytearray()
+        # Room for the head before the chunk; it holds any CSRF token up to 256 characters
+        # (Django's are 64), and a longer one is joined to a copy instead.
+        self.room = len(self._head("")) + 256
+        self.buffers = [memoryview(bytearray(self.room + chunk_size + len(self.tail)))
+                        for _ in range(buffers)]
 
     @property
     def content_type(self) -> str:
         return f"multipart/form-data; boundary={self.boundary}"
 
-    def body(self, handle: BinaryIO, count: int, csrf: str) -> tuple[memoryview, memoryview]:
-        """(the body of a post of the next `count` bytes of `handle`, those bytes within it);
-        valid until the next call. Raises IngestError when the file ends before."""
-        head = (f"--{self.boundary}\r\nContent-Disposition: form-data; "
+    def _head(self, csrf: str) -> bytes:
+        return (f"--{self.boundary}\r\nContent-Disposition: form-data; "
                 f"name=\"csrfmiddlewaretoken\"\r\n\r\n{csrf}\r\n--{self.boundary}\r\n"
                 f"Content-Disposition: form-data; name=\"files\"; "
                 f"filename=\"{self.quoted}\"\r\n\r\n").encode()
-        if len(head) > self.room:
-            self.room = len(head) + 256
-            self.buffer = bytearray(self.room + self.chunk_size + len(self.tail))
-        view = memoryview(self.buffer)
-        start, end = self.room - len(head), self.room + count
-        view[start:self.room] = head
-        if handle.readinto(view[self.room:end]) != count:
+
+    def read(self, turn: int, handle: BinaryIO, count: int) -> memoryview:
+        """The next `count` bytes of `handle`, read into the buffer of `turn`; valid until that
+        buffer's turn comes again. Raises IngestError when the file ends before."""
+        data = self.buffers[turn % len(self.buffers)][self.room:self.room + count]
+        if handle.readinto(data) != count:
             raise IngestError(f"{handle.name}: file shrank while uploading")
+        return data
+
+    def body(self, turn: int, count: int, csrf: str) -> memoryview:
+        """The post of the `count` bytes `read` put in the buffer of `turn`, under `csrf`."""
+        view = self.buffers[turn % len(self.buffers)]
+        head = self._head(csrf)
+        end = self.room + count
+        if len(head) > self.room:
+            return memoryview(b"".join((head, view[self.room:end], self.tail)))
+        view[self.room - len(head):self.room] = head
         view[end:end + len(self.tail)] = self.tail
-        return view[start:end + len(self.tail)], view[self.room:end]
+        return view[self.room - len(head):end + len(self.tail)]
 
 
 def upload_file(http: Http, path: Path, name: str, *, on_progress: Progress | None = None,
@@ -128,30 +137,37 @@ def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None
     size = path.stat().st_size
     reused = token is not None
     token = token or _fresh_token(http)
-    posts = 0
     sha1 = hashlib.sha1()
-    bodies = _Posts(name, chunk_size)
+    counts = [min(chunk_size, size - offset) for offset in range(0, size, chunk_size)] or [0]
+    bodies = _Posts(name, counts[0], buffers=min(len(counts), 2))
     poster = DirectPost(http, UPLOAD_PATH)
     if on_progress:
         on_progress(name, 0, size)
-    # The sha1 of a chunk is computed in a thread while the chunk is posted (hashlib releases
-    # the GIL): 1.5 ms per 2 MB chunk that otherwise adds to every round trip. The chunk's
-    # buffer is only refilled after its hash is done.
-    with path.open("rb") as handle, ThreadPoolExecutor(1, "crds-upload-sha1") as hasher:
-        for offset in range(0, max(size, 1), chunk_size):  # an empty file: one empty post
-            count = min(chunk_size, size - offset)
+
+    def hash_and_read_next(turn: int, data: memoryview) -> memoryview | None:
+        """Runs while chunk `turn` is posted (hashlib and the read release the GIL): its
+        sha1, then the read of the next chunk into the other buffer. The sha1 is of the very
+        bytes posted, computed before the buffer is filled again."""
+        sha1.update(data)
+        following = turn + 1
+        return bodies.read(following, handle, counts[following]) if following < len(counts) \
+            else None
+
+    with path.open("rb") as handle, ThreadPoolExecutor(1, "crds-upload-read") as helper:
+        data = bodies.read(0, handle, counts[0])
+        offset = 0
+        for turn, count in enumerate(counts):  # an empty file: one empty post
             headers = {"Content-Type": bodies.content_type}
             if size >= chunk_size:
                 headers["Content-Range"] = f"bytes {offset}-{offset + count - 1}/{size}"
-            body, chunk = bodies.body(handle, count, token)
-            hashed = hasher.submit(sha1.update, chunk)
+            body = bodies.body(turn, count, token)
+            following = helper.submit(hash_and_read_next, turn, data)
             try:
                 answer = poster.post(body, headers)
             finally:
-                hashed.result()
-            if answer.status_code == 403 and reused and posts == 0:
+                next_data = following.result()
+            if answer.status_code == 403 and reused and turn == 0:
                 raise _TokenRefused
-            posts += 1
             if answer.location and _is_login(http, answer.location):
                 raise SessionExpired(f"uploading {name}: the server sent the post to its "
                                      "login page (the session ended)")
@@ -160,9 +176,12 @@ def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None
                                              f"{answer.status_code} at byte {offset} of "
                                              f"{size}")
             token = http.session.cookies.get("csrftoken") or token
+            offset += count
             if on_progress:
-                on_progress(name, offset + count, size)
-    return Uploaded(posts, size, sha1.hexdigest(), token)
+                on_progress(name, offset, size)
+            if next_data is not None:
+                data = next_data
+    return Uploaded(len(counts), size, sha1.hexdigest(), token)
 
 
 def _is_login(http: Http, location: str) -> bool:
