@@ -14,6 +14,7 @@ functions. Redirects are never followed; the answer says where it points.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -54,17 +55,24 @@ class DirectPost:
         self._headers = dict(self._request.headers)
         self._timeout = urllib3.Timeout(connect=http.timeouts.connect, read=http.timeouts.read)
 
-    def post(self, body: memoryview, headers: dict[str, str]) -> Answer:
-        """Post `body` with `headers` added to the session's; retried as a safe request."""
-        return self._http.retried("POST", self.url, True, lambda: self._send(body, headers))
+    def post(self, body: memoryview, headers: dict[str, str], *,
+             on_sent: Callable[[], None] | None = None) -> Answer:
+        """Post `body` with `headers` added to the session's; retried as a safe request.
+        `on_sent` runs each time the whole body has been handed to the socket, before the
+        answer is awaited (so that work can fill the wait without slowing the sending)."""
+        return self._http.retried("POST", self.url, True,
+                                  lambda: self._send(body, headers, on_sent))
 
-    def _send(self, body: memoryview, headers: dict[str, str]) -> Answer:
+    def _send(self, body: memoryview, headers: dict[str, str],
+              on_sent: Callable[[], None] | None) -> Answer:
         sent = {**self._headers, **headers, "Content-Length": str(len(body))}
         cookie = get_cookie_header(self._http.session.cookies, self._request)
         if cookie:
             sent["Cookie"] = cookie
         try:
-            response = self._pool.urlopen("POST", self._target, body=body, headers=sent,
+            response = self._pool.urlopen("POST", self._target,
+                                          body=_then(body, on_sent) if on_sent else body,
+                                          headers=sent,
                                           redirect=False, retries=False,
                                           assert_same_host=False, timeout=self._timeout,
                                           preload_content=True, decode_content=True)
@@ -75,3 +83,12 @@ class DirectPost:
         extract_cookies_to_jar(self._http.session.cookies, self._request, response)
         location = response.headers.get("Location")
         return Answer(response.status, location and urljoin(self.url, location))
+
+
+def _then(body: memoryview, on_sent: Callable[[], None]) -> Iterator[memoryview]:
+    """`body` as the one piece of an iterable, and `on_sent()` when the next piece is asked
+    for: urllib3 (http.client for urllib3 1.x) sends an iterable body piece by piece, so that
+    is once the body is in the socket. With the Content-Length given, the body is sent as
+    is, not chunked."""
+    yield body
+    on_sent()

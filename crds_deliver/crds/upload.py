@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -145,9 +145,11 @@ def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None
         on_progress(name, 0, size)
 
     def hash_and_read_next(turn: int, data: memoryview) -> memoryview | None:
-        """Runs while chunk `turn` is posted (hashlib and the read release the GIL): its
-        sha1, then the read of the next chunk into the other buffer. The sha1 is of the very
-        bytes posted, computed before the buffer is filled again."""
+        """Runs once chunk `turn` is on its way, while its answer is awaited (hashlib and the
+        read release the GIL): its sha1, then the read of the next chunk into the other
+        buffer. The sha1 is of the very bytes posted, computed before the buffer is filled
+        again. Started earlier, with the post, the two competed for the two cores with the
+        sending of the chunk and the server's reading of it (12% slower on loopback)."""
         sha1.update(data)
         following = turn + 1
         return bodies.read(following, handle, counts[following]) if following < len(counts) \
@@ -161,10 +163,10 @@ def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None
             if size >= chunk_size:
                 headers["Content-Range"] = f"bytes {offset}-{offset + count - 1}/{size}"
             body = bodies.body(turn, count, token)
-            following = helper.submit(hash_and_read_next, turn, data)
+            following = _Once(helper, hash_and_read_next, turn, data)
             try:
-                answer = poster.post(body, headers)
-            finally:
+                answer = poster.post(body, headers, on_sent=following.start)
+            finally:  # started here if the post failed, or was answered before all was sent
                 next_data = following.result()
             if answer.status_code == 403 and reused and turn == 0:
                 raise _TokenRefused
@@ -182,6 +184,26 @@ def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None
             if next_data is not None:
                 data = next_data
     return Uploaded(len(counts), size, sha1.hexdigest(), token)
+
+
+class _Once:
+    """`job(turn, data)` in `executor`, started at most once: by `start`, or by `result` at
+    the latest."""
+
+    def __init__(self, executor: ThreadPoolExecutor,
+                 job: Callable[[int, memoryview], memoryview | None], turn: int,
+                 data: memoryview) -> None:
+        self._submit = lambda: executor.submit(job, turn, data)
+        self._future: Future[memoryview | None] | None = None
+
+    def start(self) -> None:
+        if self._future is None:
+            self._future = self._submit()
+
+    def result(self) -> memoryview | None:
+        self.start()
+        assert self._future is not None
+        return self._future.result()
 
 
 def _is_login(http: Http, location: str) -> bool:

@@ -60,17 +60,21 @@ def test_cookies_go_out_from_the_jar_and_come_back_into_it(recorder):
     http.session.cookies.set("sessionid", "s1", domain="127.0.0.1", path="/")
     poster = DirectPost(http, "upload/chunked/")
     bodies = [b"first", b"second" * 1000, b""]
-    answers = [poster.post(memoryview(body), {"Content-Range": f"bytes {n}-{n}/3"})
+    sent: list[int] = []
+    answers = [poster.post(memoryview(body), {"Content-Range": f"bytes {n}-{n}/3"},
+                           on_sent=lambda n=n: sent.append(n))
                for n, body in enumerate(bodies)]
     http.close()
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert [body for _, _, body in handler.posts] == bodies
+    assert sent == [0, 1, 2]  # once per post, the body being an iterable for that
     assert [headers["Cookie"] for _, headers, _ in handler.posts] == [
         "sessionid=s1", "sessionid=s1; csrftoken=t1", "sessionid=s1; csrftoken=t2"]
     assert http.session.cookies.get("csrftoken") == "t3"
     path, headers, _ = handler.posts[1]
     assert path == "/upload/chunked/"
     assert headers["Content-Length"] == str(len(bodies[1]))
+    assert "Transfer-Encoding" not in headers  # sent as it is, not chunked
     assert headers["Content-Range"] == "bytes 1-1/3"
     assert headers["User-Agent"] == f"crds-deliver/{__version__}"
     assert headers["Referer"] == url  # Django checks it on HTTPS posts
