@@ -23,12 +23,14 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from requests.cookies import extract_cookies_to_jar, get_cookie_header
 
-from crds_deliver.crds.http import Http
+from crds_deliver.crds.http import REDIRECT_STATUSES, Http, origin
 
 
 @dataclass(frozen=True)
 class Answer:
-    """A direct post's answer: its status, and where a redirect points (absolute)."""
+    """A direct post's answer: its status, and where a redirect points (absolute, on the
+    server's own origin: a redirect elsewhere raises RedirectRefused, as `Http.request`
+    does)."""
 
     status_code: int
     location: str | None
@@ -82,7 +84,11 @@ class DirectPost:
             raise requests.ConnectionError(exc) from None
         extract_cookies_to_jar(self._http.session.cookies, self._request, response)
         location = response.headers.get("Location")
-        return Answer(response.status, location and urljoin(self.url, location))
+        target = urljoin(self.url, location) if location else None
+        if target and response.status in REDIRECT_STATUSES \
+                and origin(target) != origin(self._http.base_url):
+            raise self._http.refused_redirect("POST", self.url, response.status, target)
+        return Answer(response.status, target)
 
 
 def _then(body: memoryview, on_sent: Callable[[], None]) -> Iterator[memoryview]:

@@ -226,13 +226,19 @@ class Http:
         target = urljoin(response.url, location)
         if origin(target) != origin(self.base_url):
             response.close()
-            shown = urlsplit(target)
-            raise self.fail(RedirectRefused, (
-                f"{response.request.method} {urlsplit(response.url).path}: the server "
-                f"redirected (HTTP {response.status_code}) to {shown.scheme}://{shown.netloc}, "
-                f"which is not the configured server {self.base_url}; not followed, so neither "
-                "the token nor the session's cookies went there"))
+            raise self.refused_redirect(str(response.request.method), response.url,
+                                        response.status_code, target)
         return target
+
+    def refused_redirect(self, method: str, url: str, status: int, target: str
+                         ) -> RedirectRefused:
+        """The error for a redirect of `method url` to `target`, on another origin."""
+        shown = urlsplit(target)
+        return RedirectRefused(self.redact(
+            f"{method} {urlsplit(url).path}: the server redirected (HTTP {status}) to "
+            f"{shown.scheme}://{shown.netloc}, which is not the configured server "
+            f"{self.base_url}; not followed, so neither the token nor the session's cookies "
+            "went there"))
 
     def _report(self, method: str, path: str, status: int | None, started: float,
                 attempt: int, error: str | None) -> None:

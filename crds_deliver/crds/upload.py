@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from crds_deliver.crds.direct_post import DirectPost
 from crds_deliver.crds.errors import IngestError, SessionExpired
-from crds_deliver.crds.http import Http, origin
+from crds_deliver.crds.http import Http
 
 CHUNK_SIZE = 2_000_000
 UPLOAD_PATH = "upload/chunked/"
@@ -170,7 +170,7 @@ def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None
                 next_data = following.result()
             if answer.status_code == 403 and reused and turn == 0:
                 raise _TokenRefused
-            if answer.location and _is_login(http, answer.location):
+            if answer.location and _is_login(answer.location):
                 raise SessionExpired(f"uploading {name}: the server sent the post to its "
                                      "login page (the session ended)")
             if not 200 <= answer.status_code < 300:
@@ -206,8 +206,7 @@ class _Once:
         return self._future.result()
 
 
-def _is_login(http: Http, location: str) -> bool:
-    """A redirect to a login page: the server's own, or a sign-on portal elsewhere (what
-    `CrdsClient` takes for the end of the session on the pages it reads)."""
-    return (origin(location) != origin(http.base_url)
-            or urlsplit(location).path.rstrip("/").endswith("/login"))
+def _is_login(location: str) -> bool:
+    """A redirect to the server's login page (what `CrdsClient` takes for the end of the
+    session on the pages it reads)."""
+    return urlsplit(location).path.rstrip("/").endswith("/login")

@@ -16,16 +16,16 @@ import pytest
 from crds_deliver import __version__
 from crds_deliver.crds.direct_post import DirectPost
 from crds_deliver.crds.errors import ServerUnreachable
-from crds_deliver.crds.http import Http, RequestEvent
+from crds_deliver.crds.http import Http, RedirectRefused, RequestEvent
 
 
 class _Recorder(BaseHTTPRequestHandler):
     """Keeps each post's target, headers and body; answers the n-th post with the cookie
-    `csrftoken=t<n>`, or with a redirect to the login page when `redirect` is set."""
+    `csrftoken=t<n>`, or with a redirect to `redirect` when it is set."""
 
     protocol_version = "HTTP/1.1"  # keep-alive, as the CRDS servers
     posts: list[tuple[str, dict[str, str], bytes]]
-    redirect = False
+    redirect: str | None = None
 
     def log_message(self, *args: object) -> None:
         pass
@@ -35,7 +35,7 @@ class _Recorder(BaseHTTPRequestHandler):
         self.posts.append((self.path, dict(self.headers), body))
         self.send_response(302 if self.redirect else 200)
         if self.redirect:
-            self.send_header("Location", "/login/?next=/upload/chunked/")
+            self.send_header("Location", self.redirect)
         self.send_header("Set-Cookie", f"csrftoken=t{len(self.posts)}; Path=/")
         self.send_header("Content-Length", "2")
         self.end_headers()
@@ -82,11 +82,22 @@ def test_cookies_go_out_from_the_jar_and_come_back_into_it(recorder):
 
 def test_a_redirect_is_returned_not_followed(recorder):
     handler, url = recorder
-    handler.redirect = True
+    handler.redirect = "/login/?next=/upload/chunked/"
     http = Http(url)
     answer = DirectPost(http, "upload/chunked/").post(memoryview(b"x"), {})
     http.close()
     assert (answer.status_code, answer.location) == (302, f"{url}login/?next=/upload/chunked/")
+    assert len(handler.posts) == 1
+
+
+def test_a_redirect_to_another_origin_is_refused(recorder):
+    handler, url = recorder
+    handler.redirect = f"http://127.0.0.1:{_closed_port()}/steal/"
+    http = Http(url)
+    with pytest.raises(RedirectRefused, match="POST /upload/chunked/: .*HTTP 302.* not the "
+                                              "configured server"):
+        DirectPost(http, "upload/chunked/").post(memoryview(b"x"), {})
+    http.close()
     assert len(handler.posts) == 1
 
 
