@@ -187,23 +187,25 @@ def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None
 
 
 class _Once:
-    """`job(turn, data)` in `executor`, started at most once: by `start`, or by `result` at
-    the latest."""
+    """`job(turn, data)` in `executor`, started at most once: by `start` (the post's
+    `on_sent`), or by `result` at the latest."""
 
     def __init__(self, executor: ThreadPoolExecutor,
                  job: Callable[[int, memoryview], memoryview | None], turn: int,
                  data: memoryview) -> None:
-        self._submit = lambda: executor.submit(job, turn, data)
+        self._executor = executor
+        self._job = job
+        self._turn = turn
+        self._data = data
         self._future: Future[memoryview | None] | None = None
 
-    def start(self) -> None:
+    def start(self) -> Future[memoryview | None]:
         if self._future is None:
-            self._future = self._submit()
+            self._future = self._executor.submit(self._job, self._turn, self._data)
+        return self._future
 
     def result(self) -> memoryview | None:
-        self.start()
-        assert self._future is not None
-        return self._future.result()
+        return self.start().result()
 
 
 def _is_login(location: str) -> bool:
