@@ -10,10 +10,10 @@ one round trip less per file (on a real server, tens of milliseconds each). The 
 fetched only when no token was set, or when a token is refused (HTTP 403): the file is then
 sent again with the fresh one.
 
-Only one chunk is ever in memory, so a 10 GB file costs what a 10 kB file does. A chunk that
-gets no answer is sent again; if the server had kept the first copy it refuses the second as
-an overlap, and the file is then sent again from its first byte (once): a retry never leaves a
-corrupt file behind.
+At most two chunks are ever in memory (the one posted and the next, read meanwhile), so a
+10 GB file costs what a 4 MB file does. A chunk that gets no answer is sent again; if the
+server had kept the first copy it refuses the second as an overlap, and the file is then sent
+again from its first byte (once): a retry never leaves a corrupt file behind.
 
 The sha1 of a file is computed from the very bytes that are sent, so the caller can compare it
 with the planned digest: a file rewritten between `plan` and the upload is caught before the
