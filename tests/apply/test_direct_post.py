@@ -7,6 +7,7 @@ server on loopback."""
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -132,3 +133,45 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture
+def tls_recorder(tmp_path) -> Iterator[tuple[type[_Recorder], str, str]]:
+    """The recording server behind TLS, with a certificate for localhost from a throw-away
+    CA: (the handler, the server's https URL, the CA's PEM file)."""
+    trustme = pytest.importorskip("trustme")
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("localhost").configure_cert(context)
+    bundle = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+    handler = type("Handler", (_Recorder,), {"posts": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield handler, f"https://localhost:{server.server_port}/", str(bundle)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_over_tls_the_certificate_is_verified_with_the_sessions_bundle(tls_recorder,
+                                                                       monkeypatch):
+    """The pool comes from requests' adapter with the session's `verify`: the environment's
+    CA bundle lets the post through, and without it the same server's certificate is refused
+    before any request is sent."""
+    handler, url, bundle = tls_recorder
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", bundle)
+    http = Http(url, retries=0)
+    answer = DirectPost(http, "upload/chunked/").post(memoryview(b"over tls"), {})
+    http.close()
+    assert answer.status_code == 200
+    assert [body for _, _, body in handler.posts] == [b"over tls"]
+
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    http = Http(url, retries=0)
+    with pytest.raises(ServerUnreachable, match="ConnectionError"):
+        DirectPost(http, "upload/chunked/").post(memoryview(b"refused"), {})
+    http.close()
+    assert len(handler.posts) == 1
