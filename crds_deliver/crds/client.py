@@ -30,7 +30,7 @@ from crds_deliver.crds.errors import (
     SubmissionError,
 )
 from crds_deliver.crds.form import Context, resolve_context
-from crds_deliver.crds.http import Http, RequestEvent, Timeouts
+from crds_deliver.crds.http import Http, RequestEvent, Timeouts, is_login_page
 from crds_deliver.crds.pages import Page, ResultsPage, error_text, mapping_links, read_results
 from crds_deliver.crds.rpc import ChannelNotFound, JsonRpc
 from crds_deliver.crds.upload import Progress, Uploaded, upload_file
@@ -145,9 +145,8 @@ class CrdsClient:
         return page
 
     def _bounced_to_login(self, response: requests.Response) -> bool:
-        final = urlsplit(response.url)
-        own = urlsplit(self.base_url)
-        return (final.netloc != own.netloc or final.path.rstrip("/").endswith("/login")
+        return (urlsplit(response.url).netloc != urlsplit(self.base_url).netloc
+                or is_login_page(response.url)
                 or "MyST SSO Portal" in Page(response.text).title)
 
     # ----- JSON-RPC -----------------------------------------------------------------------

@@ -55,6 +55,11 @@ def origin(url: str) -> tuple[str, str, int | None]:
     return scheme, (parts.hostname or "").lower(), port
 
 
+def is_login_page(url: str) -> bool:
+    """A URL of the server's login page: where it sends a request whose session ended."""
+    return urlsplit(url).path.rstrip("/").endswith("/login")
+
+
 @dataclass(frozen=True)
 class RequestEvent:
     """What -v shows of one request: never a body, a cookie or a header."""

@@ -29,11 +29,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import urlsplit
 
 from crds_deliver.crds.direct_post import DirectPost
 from crds_deliver.crds.errors import IngestError, SessionExpired
-from crds_deliver.crds.http import Http
+from crds_deliver.crds.http import Http, is_login_page
 
 CHUNK_SIZE = 2_000_000
 UPLOAD_PATH = "upload/chunked/"
@@ -170,7 +169,7 @@ def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None
                 next_data = following.result()
             if answer.status_code == 403 and reused and turn == 0:
                 raise _TokenRefused
-            if answer.location and _is_login(answer.location):
+            if answer.location and is_login_page(answer.location):
                 raise SessionExpired(f"uploading {name}: the server sent the post to its "
                                      "login page (the session ended)")
             if not 200 <= answer.status_code < 300:
@@ -206,9 +205,3 @@ class _Once:
 
     def result(self) -> memoryview | None:
         return self.start().result()
-
-
-def _is_login(location: str) -> bool:
-    """A redirect to the server's login page (what `CrdsClient` takes for the end of the
-    session on the pages it reads)."""
-    return urlsplit(location).path.rstrip("/").endswith("/login")
