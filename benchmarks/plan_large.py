@@ -18,15 +18,13 @@ Target: ratio <= 1.5, peak RSS < 200 MB.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from plan_modes import LABELS, available_modes, plan_command
+from plan_modes import LABELS, ChildRun, available_modes, plan_command, run_child
 
 KEYWORDS = {
     "TELESCOP": "HST", "INSTRUME": "WFC3", "FILETYPE": "BIAS", "DETECTOR": "UVIS",
@@ -88,18 +86,6 @@ def warm(paths: list[Path]) -> None:
                 pass
 
 
-def run(command: list[str], env: dict | None = None) -> tuple[float, int, int, float]:
-    """(seconds, peak RSS in kB, exit status, CPU seconds) of one child process."""
-    start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             env=env)
-    _pid, status, usage = os.wait4(child.pid, 0)
-    elapsed = time.perf_counter() - start
-    child.stderr.close()
-    return (elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status),
-            usage.ru_utime + usage.ru_stime)
-
-
 SHA256_SCRIPT = """
 import hashlib, sys
 buffer = bytearray(4 << 20)
@@ -135,11 +121,11 @@ def main() -> None:
         for mode in modes:
             commands[mode] = plan_command(mode, str(folder / "delivery.yaml"), "--format",
                                           "json")
-        runs: dict[str, list[tuple[float, int, int, float]]] = {name: [] for name in commands}
+        runs: dict[str, list[ChildRun]] = {name: [] for name in commands}
         for index in range(args.rounds):  # each round starts with the next command
             names = list(commands)
             for name in names[index % len(names):] + names[:index % len(names)]:
-                runs[name].append(run(commands[name]))
+                runs[name].append(run_child(commands[name]))
         assert all(code == 0 for results in runs.values() for *_, code, _cpu in results), \
             "plan must pass: the files are valid"
     sha_s = statistics.median(wall for wall, *_ in runs["sha256"])

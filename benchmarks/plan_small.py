@@ -27,7 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from plan_modes import LABELS, available_modes, plan_command
+from plan_modes import LABELS, available_modes, plan_command, run_child
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.fixtures.fits import manifest_text, write_hst_ref, write_jwst_ref  # noqa: E402
@@ -57,13 +57,6 @@ def generate(folder: Path, count: int, project: str) -> None:
         (root / "delivery.yaml").write_text(manifest)
 
 
-def cpu(command: list[str]) -> tuple[float, int, int]:
-    """(CPU seconds, peak RSS in kB, exit status) of one child process."""
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _pid, status, usage = os.wait4(child.pid, 0)
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
-
-
 def main() -> None:
     if sys.argv[1:2] == ["--generate"]:
         generate(Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
@@ -87,15 +80,15 @@ def main() -> None:
         floor: list[float] = []
         for _ in range(args.rounds):
             for mode in modes:
-                one, _rss, code_one = cpu(plan_command(mode, str(folder / "one" / "delivery.yaml")))
-                many, peak, code = cpu(plan_command(mode, str(folder / "many" / "delivery.yaml")))
-                assert code_one == 0 and code == 0, f"plan ({mode}) must pass: files are valid"
-                per_file[mode].append((many - one) / (args.files - 1))
-                rss[mode] = max(rss[mode], peak)
+                one = run_child(plan_command(mode, str(folder / "one" / "delivery.yaml")))
+                many = run_child(plan_command(mode, str(folder / "many" / "delivery.yaml")))
+                assert one.code == 0 and many.code == 0, f"plan ({mode}) must pass: files are valid"
+                per_file[mode].append((many.cpu - one.cpu) / (args.files - 1))
+                rss[mode] = max(rss[mode], many.peak_kb)
             sums = 0.0
             for tool in ("sha1sum", "sha256sum"):
                 if shutil.which(tool):
-                    sums += cpu([tool, *files])[0]
+                    sums += run_child([tool, *files]).cpu
             floor.append(sums / args.files)
     targets = {"base": 1.0, "deep": 2.0} if args.project == "hst" else {}
     floor_ms = statistics.median(floor) * 1000
