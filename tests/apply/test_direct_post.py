@@ -6,7 +6,6 @@ server on loopback."""
 
 from __future__ import annotations
 
-import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from crds_deliver import __version__
 from crds_deliver.crds.direct_post import DirectPost
 from crds_deliver.crds.errors import ServerUnreachable
 from crds_deliver.crds.http import Http, RedirectRefused, RequestEvent
+from tests.fixtures.ports import closed_port
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -93,7 +93,7 @@ def test_a_redirect_is_returned_not_followed(recorder):
 
 def test_a_redirect_to_another_origin_is_refused(recorder):
     handler, url = recorder
-    handler.redirect = f"http://127.0.0.1:{_closed_port()}/steal/"
+    handler.redirect = f"http://127.0.0.1:{closed_port()}/steal/"
     http = Http(url)
     with pytest.raises(RedirectRefused, match="POST /upload/chunked/: .*HTTP 302.* not the "
                                               "configured server"):
@@ -109,7 +109,7 @@ def test_posts_go_through_the_proxy_of_the_environment(recorder, monkeypatch):
     for name in ("NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTP_PROXY", proxy)
-    server = f"http://localhost:{_closed_port()}/"
+    server = f"http://localhost:{closed_port()}/"
     http = Http(server, retries=0)
     answer = DirectPost(http, "upload/chunked/").post(memoryview(b"x"), {})
     http.close()
@@ -119,7 +119,7 @@ def test_posts_go_through_the_proxy_of_the_environment(recorder, monkeypatch):
 
 def test_a_post_without_answer_is_retried_then_reported():
     events: list[RequestEvent] = []
-    http = Http(f"http://127.0.0.1:{_closed_port()}/", retries=1, backoff=0,
+    http = Http(f"http://127.0.0.1:{closed_port()}/", retries=1, backoff=0,
                 on_request=events.append)
     with pytest.raises(ServerUnreachable, match="ConnectionError.* after 2 attempt"):
         DirectPost(http, "upload/chunked/").post(memoryview(b"x"), {})
@@ -128,11 +128,6 @@ def test_a_post_without_answer_is_retried_then_reported():
         ("POST", "/upload/chunked/", None, 1, "ConnectionError"),
         ("POST", "/upload/chunked/", None, 2, "ConnectionError")]
 
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

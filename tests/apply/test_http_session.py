@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from crds_deliver.crds.http import Http, session_for
+from tests.fixtures.ports import closed_port
 
 
 @pytest.fixture(autouse=True)
@@ -37,11 +37,6 @@ def test_no_proxy_exempts_the_server(monkeypatch: pytest.MonkeyPatch):
     assert session.verify is True
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 class _ForwardProxy(BaseHTTPRequestHandler):
     """Answers every request itself, keeping the request target it was asked for."""
@@ -65,7 +60,7 @@ def test_requests_go_through_the_proxy_of_the_environment(monkeypatch: pytest.Mo
     proxy = ThreadingHTTPServer(("127.0.0.1", 0), _ForwardProxy)
     threading.Thread(target=proxy.serve_forever, args=(0.05,), daemon=True).start()
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_port}")
-    server = f"http://localhost:{_closed_port()}/"
+    server = f"http://localhost:{closed_port()}/"
     http = Http(server, retries=0)
     try:
         response = http.get("login/")

@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import yaml
 
+from tests.fixtures.ports import closed_port
+
 DESCRIPTION = "/submission_form/redcat_description.yml"
 
 
@@ -58,9 +60,4 @@ def form_server(entries: list[dict] | str, server_info: dict | None = None) -> I
 
 def closed_port_url() -> str:
     """A URL on 127.0.0.1 where nothing listens (the port was bound, then released)."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
+    return f"http://127.0.0.1:{closed_port()}/"
