@@ -8,14 +8,18 @@ same bytes. All the posts of an upload go to one URL with one set of settings, s
 worked out once per file, from the session's own adapter, exactly as it works them out for
 each request: the same pool (kept-alive connection, TLS verification and CA bundle, client
 certificate, proxy) and the same headers. Cookies stay in the session's jar: each answer's
-Set-Cookie goes into it, and the Cookie header is taken from it afresh, with requests' own
-functions. Redirects are never followed; the answer says where it points.
+Set-Cookie goes into it, and the Cookie header is taken from it, with requests' own functions
+(see `_Cookies` for when that work is known to give what it gave before). Redirects are never
+followed; the answer says where it points.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.cookiejar import CookieJar
 from urllib.parse import urljoin
 
 import requests
@@ -55,6 +59,7 @@ class DirectPost:
         adapter.cert_verify(self._pool, self.url, session.verify, session.cert)
         self._target = adapter.request_url(self._request, session.proxies)
         self._headers = dict(self._request.headers)
+        self._cookies = _Cookies(session.cookies, self._request)
         self._timeout = urllib3.Timeout(connect=http.timeouts.connect, read=http.timeouts.read)
 
     def post(self, body: memoryview, headers: dict[str, str], *,
@@ -68,7 +73,7 @@ class DirectPost:
     def _send(self, body: memoryview, headers: dict[str, str],
               on_sent: Callable[[], None] | None) -> Answer:
         sent = {**self._headers, **headers, "Content-Length": str(len(body))}
-        cookie = get_cookie_header(self._http.session.cookies, self._request)
+        cookie = self._cookies.header()
         if cookie:
             sent["Cookie"] = cookie
         try:
@@ -82,7 +87,7 @@ class DirectPost:
             raise requests.ReadTimeout(exc) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise requests.ConnectionError(exc) from None
-        extract_cookies_to_jar(self._http.session.cookies, self._request, response)
+        self._cookies.keep(response)
         location = response.headers.get("Location")
         target = urljoin(self.url, location) if location else None
         if target and response.status in REDIRECT_STATUSES \
@@ -98,3 +103,52 @@ def _then(body: memoryview, on_sent: Callable[[], None]) -> Iterator[memoryview]
     is, not chunked."""
     yield body
     on_sent()
+
+
+_CookieState = tuple[tuple[str, str | None, str, str, bool, int | None, str | None], ...]
+
+
+def _state(jar: CookieJar) -> _CookieState:
+    """What of the jar's cookies the Cookie header and an extraction depend on."""
+    return tuple((c.name, c.value, c.domain, c.path, c.secure, c.expires, c.port) for c in jar)
+
+
+class _Cookies:
+    """The jar's side of the posts, with requests' `get_cookie_header` and
+    `extract_cookies_to_jar`, each skipped when it is known to give what it gave last time.
+
+    Why: the two cost about 0.35 ms of CPU a post between them (http.cookiejar's policy
+    checks and date parsing), a tenth of a 2 MB chunk's round trip on loopback, and every
+    chunk's answer sets the same csrftoken cookie again.
+    - The Cookie header depends on the jar's cookies and the time (an expired cookie is not
+      sent): it is worked out again when a cookie changed or the first expiry is reached.
+    - Extracting an answer's Set-Cookie headers gives the jar it gave last time when the
+      headers are the same, the jar is as that extraction left it, and it is the same second:
+      http.cookiejar counts a Max-Age from the current whole second."""
+
+    def __init__(self, jar: CookieJar, request: requests.PreparedRequest) -> None:
+        self._jar = jar
+        self._request = request
+        self._header: str | None = None
+        self._header_state: _CookieState | None = None
+        self._header_until = -math.inf
+        self._extracted: tuple[tuple[str, ...], int, _CookieState] | None = None
+
+    def header(self) -> str | None:
+        state = _state(self._jar)
+        if state != self._header_state or time.time() >= self._header_until:
+            self._header = get_cookie_header(self._jar, self._request)
+            self._header_state = state
+            self._header_until = min((c.expires for c in self._jar if c.expires is not None),
+                                     default=math.inf)
+        return self._header
+
+    def keep(self, response: urllib3.BaseHTTPResponse) -> None:
+        set_cookie = tuple(response.headers.getlist("Set-Cookie"))
+        if not set_cookie:
+            return
+        second = int(time.time())
+        if self._extracted == (set_cookie, second, _state(self._jar)):
+            return
+        extract_cookies_to_jar(self._jar, self._request, response)
+        self._extracted = (set_cookie, second, _state(self._jar))

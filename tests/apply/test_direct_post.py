@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -22,11 +23,13 @@ from tests.fixtures.ports import closed_port
 
 class _Recorder(BaseHTTPRequestHandler):
     """Keeps each post's target, headers and body; answers the n-th post with the cookie
-    `csrftoken=t<n>`, or with a redirect to `redirect` when it is set."""
+    `csrftoken=t<n>` (or with `set_cookie` when it is set), or with a redirect to `redirect`
+    when it is set."""
 
     protocol_version = "HTTP/1.1"  # keep-alive, as the CRDS servers
     posts: list[tuple[str, dict[str, str], bytes]]
     redirect: str | None = None
+    set_cookie: str | None = None
 
     def log_message(self, *args: object) -> None:
         pass
@@ -37,7 +40,7 @@ class _Recorder(BaseHTTPRequestHandler):
         self.send_response(302 if self.redirect else 200)
         if self.redirect:
             self.send_header("Location", self.redirect)
-        self.send_header("Set-Cookie", f"csrftoken=t{len(self.posts)}; Path=/")
+        self.send_header("Set-Cookie", self.set_cookie or f"csrftoken=t{len(self.posts)}; Path=/")
         self.send_header("Content-Length", "2")
         self.end_headers()
         self.wfile.write(b"{}")
@@ -79,6 +82,50 @@ def test_cookies_go_out_from_the_jar_and_come_back_into_it(recorder):
     assert headers["Content-Range"] == "bytes 1-1/3"
     assert headers["User-Agent"] == f"crds-deliver/{__version__}"
     assert headers["Referer"] == url  # Django checks it on HTTPS posts
+
+
+def _next_second() -> None:
+    """Wait for the wall clock's next whole second (http.cookiejar's unit of time)."""
+    second = int(time.time())
+    while int(time.time()) == second:
+        time.sleep(0.01)
+
+
+def _cookies_sent(handler: type[_Recorder]) -> list[str | None]:
+    return [headers.get("Cookie") for _, headers, _ in handler.posts]
+
+
+def test_the_same_answer_cookie_again_leaves_the_jar_as_requests_would(recorder):
+    """Every chunk's answer sets the same csrftoken: the Cookie header and the jar follow
+    a cookie changed or dropped by someone else between posts, a cookie that expires between
+    posts is no longer sent, and a later second's answer extends a Max-Age cookie."""
+    handler, url = recorder
+    handler.set_cookie = "csrftoken=same; Max-Age=600; Path=/"
+    http = Http(url)
+    jar = http.session.cookies
+    jar.set("sessionid", "s1", domain="127.0.0.1", path="/")
+    poster = DirectPost(http, "upload/chunked/")
+
+    def post() -> None:
+        assert poster.post(memoryview(b"x"), {}).status_code == 200
+
+    post()
+    first_expiry = next(c.expires for c in jar if c.name == "csrftoken")
+    jar.set("sessionid", "s2", domain="127.0.0.1", path="/")
+    post()
+    jar.clear("127.0.0.1", "/", "csrftoken")
+    post()  # the same answer as the last, perhaps in the same second: the jar has it again
+    assert jar.get("csrftoken") == "same"
+    jar.set("brief", "b", domain="127.0.0.1", path="/", expires=int(time.time()) + 1)
+    post()
+    _next_second()
+    _next_second()
+    post()
+    assert _cookies_sent(handler) == [
+        "sessionid=s1", "sessionid=s2; csrftoken=same", "sessionid=s2",
+        "sessionid=s2; csrftoken=same; brief=b", "sessionid=s2; csrftoken=same"]
+    assert next(c.expires for c in jar if c.name == "csrftoken") >= first_expiry + 2
+    http.close()
 
 
 def test_a_redirect_is_returned_not_followed(recorder):
