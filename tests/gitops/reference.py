@@ -12,10 +12,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-import types
-import typing
 from enum import Enum
-from pathlib import Path
 
 import typer
 
@@ -66,18 +63,17 @@ ENVIRONMENT: dict[str, str] = {
 }
 
 
-def _type_word(annotation: object) -> str:
-    """How a parameter's value is written: TEXT, PATH, a|b|c, ..."""
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType) and args:
-        return _type_word(args[0])
-    if origin is list and args:
-        return _type_word(args[0])
-    if inspect.isclass(annotation) and issubclass(annotation, Enum):
-        return ", ".join(str(m.value) for m in annotation)  # no `|`: it splits table cells
-    names = {str: "TEXT", Path: "PATH", float: "NUMBER", int: "INTEGER", bool: ""}
-    return names.get(annotation, getattr(annotation, "__name__", "VALUE").upper())
+def _type_word(param: object) -> str:
+    """How an option's value is written: TEXT, PATH, a, b, c (an Enum's values: no `|`, which
+    splits table cells)... From the click type typer built for it, which every typer version
+    gives."""
+    kind = param.type
+    choices = getattr(kind, "choices", None)
+    if choices:
+        return ", ".join(str(getattr(c, "value", c)) for c in choices)
+    names = {"text": "TEXT", "path": "PATH", "float": "NUMBER", "integer": "INTEGER",
+             "boolean": ""}
+    return names.get(kind.name, kind.name.upper())
 
 
 def _default(param: object) -> str:
@@ -95,7 +91,7 @@ def _default(param: object) -> str:
 
 def _option_row(param: object) -> str:
     names = ", ".join(f"`{o}`" for o in param.opts + param.secondary_opts)
-    value = param.metavar or _type_word(param.type_descriptor.annotation)
+    value = param.metavar or _type_word(param)
     if getattr(param, "is_flag", False):
         value = ""
     repeat = " (repeatable)" if param.multiple and "repeatable" not in (param.help or "") else ""

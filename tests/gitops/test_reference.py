@@ -11,7 +11,7 @@ import typer
 
 from crds_deliver.cli import app
 from crds_deliver.cli.help import argument_word
-from tests.gitops.reference import ENVIRONMENT, error_classes, walk_commands
+from tests.gitops.reference import ENVIRONMENT, error_classes, render, walk_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "docs/reference.md"
@@ -69,3 +69,10 @@ def test_every_exit_code_is_documented() -> None:
     text = REFERENCE.read_text()
     for code in {cls.exit_code for cls in error_classes()}:
         assert re.search(rf"^\| {code} \| `", text, flags=re.MULTILINE), f"exit code {code}"
+
+
+def test_the_reference_is_what_its_generator_writes() -> None:
+    """The file is the generator's output as it stands: a changed option, help text or error
+    docstring regenerates it, and the generator itself runs with the installed typer."""
+    assert render() == REFERENCE.read_text(), (
+        "docs/reference.md is stale: python -m tests.gitops.reference > docs/reference.md")
