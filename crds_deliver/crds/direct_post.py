@@ -85,6 +85,10 @@ class DirectPost:
                                           preload_content=True, decode_content=True)
         except urllib3.exceptions.ReadTimeoutError as exc:
             raise requests.ReadTimeout(exc) from None
+        except urllib3.exceptions.SSLError as exc:  # as requests' adapter names them
+            raise requests.exceptions.SSLError(exc) from None
+        except urllib3.exceptions.ProxyError as exc:
+            raise requests.exceptions.ProxyError(exc) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise requests.ConnectionError(exc) from None
         self._cookies.keep(response)

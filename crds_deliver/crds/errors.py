@@ -13,7 +13,8 @@ class CrdsError(CrdsDeliverError):
 
 
 class ServerUnreachable(CrdsError):
-    """No answer (connection refused, DNS, timeout) even after the retries that are safe."""
+    """No answer (connection refused, DNS, timeout) even after the retries that are safe,
+    or a server certificate that TLS verification refused (not retried)."""
 
 
 class LoginError(CrdsError):

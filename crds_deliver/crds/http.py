@@ -8,12 +8,14 @@ plain http) is refused with an error instead of being followed with them.
 
 Safe to retry: GETs, JSON-RPC reads and re-sent upload chunks (the server places a chunk by
 its Content-Range, so a second copy lands in the same bytes). Never retried: the submission
-post and confirm/cancel, which would start or finish a delivery twice.
+post and confirm/cancel, which would start or finish a delivery twice; nor any request whose
+server certificate was refused, which the next attempt would refuse again.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +55,28 @@ def origin(url: str) -> tuple[str, str, int | None]:
     except ValueError:
         port = None
     return scheme, (parts.hostname or "").lower(), port
+
+
+# The system's words in a connection failure's text: an OpenSSL reason ("[SSL: CODE] words
+# (_ssl.c:N)") or an errno's ("[Errno 111] Connection refused").
+_SSL_REASON = re.compile(r"\[SSL: \w+\] (.+?)\s*\(_ssl\.c")
+_ERRNO_REASON = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+
+
+def failure_reason(exc: requests.RequestException) -> str:
+    """What -v and the final error say of a request that got no answer: the exception's
+    class, with the system's reason when its text has one (requests' own text is a nest of
+    reprs, up to a screen long)."""
+    text = str(exc)
+    found = _SSL_REASON.search(text) or _ERRNO_REASON.search(text)
+    return f"{type(exc).__name__}: {found[1]}" if found else type(exc).__name__
+
+
+def certificate_refused(exc: requests.RequestException) -> bool:
+    """The server's TLS certificate failed verification (unknown authority, expired, another
+    host's name): every further attempt fails the same way."""
+    return isinstance(exc, requests.exceptions.SSLError) \
+        and "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
 def is_login_page(url: str) -> bool:
@@ -176,7 +200,7 @@ class Http:
         """`send()` once, or when `safe` up to `retries` more times after a connection
         failure (a requests.RequestException) or a 502/503/504, with exponential backoff;
         each attempt is reported to `on_request`. Raises ServerUnreachable when no answer
-        comes."""
+        comes, at once when the server's certificate is refused."""
         shown = urlsplit(url).path or "/"
         attempts = self.retries + 1 if safe else 1
         last_error = ""
@@ -185,8 +209,13 @@ class Http:
             try:
                 response = send()
             except requests.RequestException as exc:
-                last_error = type(exc).__name__
+                last_error = failure_reason(exc)
                 self._report(method, shown, None, started, attempt, last_error)
+                if certificate_refused(exc):
+                    raise self.fail(ServerUnreachable, (
+                        f"{method} {self.url(shown)}: the server's TLS certificate was refused "
+                        f"({last_error}); if an authority of your own signs it, give its CA "
+                        "bundle in REQUESTS_CA_BUNDLE")) from None
             else:
                 self._report(method, shown, response.status_code, started, attempt, None)
                 if response.status_code not in RETRY_STATUSES or attempt == attempts:

@@ -168,12 +168,13 @@ def test_a_post_without_answer_is_retried_then_reported():
     events: list[RequestEvent] = []
     http = Http(f"http://127.0.0.1:{closed_port()}/", retries=1, backoff=0,
                 on_request=events.append)
-    with pytest.raises(ServerUnreachable, match="ConnectionError.* after 2 attempt"):
+    with pytest.raises(ServerUnreachable, match=r"\(ConnectionError: Connection refused\) "
+                                                "after 2 attempt"):
         DirectPost(http, "upload/chunked/").post(memoryview(b"x"), {})
     http.close()
     assert [(e.method, e.path, e.status, e.attempt, e.error) for e in events] == [
-        ("POST", "/upload/chunked/", None, 1, "ConnectionError"),
-        ("POST", "/upload/chunked/", None, 2, "ConnectionError")]
+        ("POST", "/upload/chunked/", None, 1, "ConnectionError: Connection refused"),
+        ("POST", "/upload/chunked/", None, 2, "ConnectionError: Connection refused")]
 
 
 
@@ -212,8 +213,13 @@ def test_over_tls_the_certificate_is_verified_with_the_sessions_bundle(tls_recor
     assert [body for _, _, body in handler.posts] == [b"over tls"]
 
     monkeypatch.delenv("REQUESTS_CA_BUNDLE")
-    http = Http(url, retries=0)
-    with pytest.raises(ServerUnreachable, match="ConnectionError"):
+    events: list[RequestEvent] = []
+    http = Http(url, retries=3, backoff=0, on_request=events.append)
+    refused = r"the server's TLS certificate was refused \(SSLError: certificate verify failed"
+    with pytest.raises(ServerUnreachable, match=refused):
         DirectPost(http, "upload/chunked/").post(memoryview(b"refused"), {})
+    with pytest.raises(ServerUnreachable, match=refused):
+        http.get("upload/chunked/")  # requests' own path says the same
     http.close()
     assert len(handler.posts) == 1
+    assert [e.attempt for e in events] == [1, 1]  # the next attempt would be refused again
