@@ -332,6 +332,10 @@ def _schema_problems(data: dict, tree: _Tree) -> Iterator[Problem]:
         elif error.validator == "maxLength":
             yield _located(tree, path, f"{name}: {len(error.instance)} characters; the server's "
                                        f"form accepts at most {error.validator_value}")
+        elif error.validator == "pattern" and error.instance == "" and path[:1] == ("form",):
+            # An empty form text fails its field's pattern (the description's allowed
+            # characters) because it is empty: the clients' own check says so first.
+            yield _located(tree, path, f"{name}: '' must not be empty")
         elif custom:
             hint = _did_you_mean(error.instance, _choices(error.schema, path, data))
             yield _located(tree, path, f"{name}: {_show(error.instance)} {custom}{hint}")

@@ -99,6 +99,13 @@ def test_text_fields_are_bounded_as_the_servers_form(tmp_path, field, limit):
         f"form.{field}: 900000 characters; the server's form accepts at most {limit}"]
 
 
+def test_an_empty_description_is_called_empty_not_a_wrong_character(tmp_path):
+    assert messages(manifest_with(tmp_path, form__description="")) == [
+        "form.description: '' must not be empty"]
+    (msg,) = messages(manifest_with(tmp_path, form__description="fixes #12"))
+    assert msg.endswith("may hold only letters, digits, spaces and . _ / , = - +")
+
+
 def test_optional_text_fields_may_be_empty(tmp_path):
     assert messages(manifest_with(tmp_path, form__other_email="", form__jira_issue="")) == []
 
