@@ -3,11 +3,14 @@ terminal."""
 
 from __future__ import annotations
 
+import glob
+import os
 import sys
 from pathlib import Path
 
 import typer
 
+from crds_deliver.api.values import relocate
 from crds_deliver.cli.app import app
 from crds_deliver.errors import ConfigurationError, UsageError
 from crds_deliver.formspec import BOOLEAN, CHOICE, DESCRIPTION_RE, FormField, all_fields
@@ -48,7 +51,7 @@ def _ask_field(spec: FormField) -> object:
 
 def _interview(project: str, files: list[str]) -> tuple[list[str], dict[str, object]]:
     if not files:
-        answer = typer.prompt("Files to deliver (globs relative to the manifest, "
+        answer = typer.prompt("Files to deliver (globs from the current folder, "
                               "comma-separated; Enter to fill in later)", default="",
                               show_default=False)
         files = [g.strip() for g in answer.split(",") if g.strip()]
@@ -67,8 +70,10 @@ def new(
     project: str | None = typer.Option(
         None, "--project", "-p", metavar="PROJECT",
         help="hst, jwst or roman (default: the instrument's)."),
-    files: list[str] = typer.Option([], "--files", metavar="GLOB",
-                                    help="A glob of files to deliver (repeatable)."),
+    files: list[str] = typer.Option(
+        [], "--files", metavar="GLOB",
+        help="A glob of files to deliver, from the current folder as the shell completes it "
+             "(repeatable); written relative to the manifest's folder."),
     server: str = typer.Option("test", "--server", "-s", metavar="SERVER",
                                help="The manifest's server: a use-case or a URL."),
     interactive: bool | None = typer.Option(
@@ -99,9 +104,16 @@ def new(
     values: dict[str, object] = {}
     if interactive:
         files, values = _interview(project, list(files))
-    spec = NewManifest(project, instrument, server, tuple(files), values)
+    # As typed (relative to here, as the shell completes them), the globs are written as the
+    # manifest reads them: relative to its own folder.
+    globs = tuple(relocate(typed, Path.cwd(), target.parent) for typed in files)
+    spec = NewManifest(project, instrument, server, globs, values)
     write_new(target, render(spec, schema_reference(target)))
     typer.echo(f"wrote {target}")
+    for index, pattern in enumerate(globs):
+        if not glob.glob(os.path.join(target.parent, pattern), recursive=True):
+            typer.echo(f"note: files[{index}] '{pattern}' matches no file yet (--files is "
+                       "read from the current folder)")
     todo = load_manifest(target).problems
     if todo:
         typer.echo("still to fill in before it validates:")

@@ -37,7 +37,9 @@ def test_new_manifest_validates_once_required_fields_are_filled(cli, tmp_path: P
                  "--files", "refs/*.fits", "--no-interactive", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
     path = tmp_path / "d/miri.yaml"
-    assert result.stdout.startswith("wrote d/miri.yaml\nstill to fill in before it validates:")
+    assert result.stdout.startswith(
+        "wrote d/miri.yaml\nnote: files[0] '../refs/*.fits' matches no file yet (--files is read "
+        "from the current folder)\nstill to fill in before it validates:")
     problems = load_manifest(path).problems
     assert sorted(p.field for p in problems) == sorted(
         f"form.{key.split(':')[0]}" for key in FILLED)
@@ -45,6 +47,24 @@ def test_new_manifest_validates_once_required_fields_are_filled(cli, tmp_path: P
     _fill(path, FILLED)
     assert load_manifest(path).problems == []
     assert cli("validate", str(path)).exit_code == 0
+
+
+def test_files_are_read_from_the_current_folder_and_written_from_the_manifests(
+        cli, tmp_path: Path) -> None:
+    """--files as the shell completes it (from where the command runs, or absolute) becomes
+    the glob the manifest reads from its own folder; one that matches nothing is pointed at."""
+    refs = tmp_path / "d/refs"
+    refs.mkdir(parents=True)
+    (refs / "jwst_miri_dark_0001.fits").write_bytes(b"")
+    result = cli("new", "d/miri.yaml", "-i", "miri", "--files", "d/refs/*.fits",
+                 "--files", str(refs / "jwst_miri_dark_0001.fits"), "--files", "refs/*.fits",
+                 "--no-interactive", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    written = yaml.safe_load((tmp_path / "d/miri.yaml").read_text())["files"]
+    assert written == ["refs/*.fits", "refs/jwst_miri_dark_0001.fits", "../refs/*.fits"]
+    assert [line for line in result.stdout.splitlines() if "matches no file" in line] == [
+        "note: files[2] '../refs/*.fits' matches no file yet (--files is read from the "
+        "current folder)"]
 
 
 def test_every_form_field_is_written_with_its_default(cli, tmp_path: Path) -> None:

@@ -32,9 +32,10 @@ def test_tutorial_from_new_to_confirmed(cli, tmp_path: Path) -> None:
     _git(repo, "commit", "-qm", "MIRI darks")
 
     assert cli("schema", "export", cwd=repo).exit_code == 0
-    made = cli("new", MANIFEST, "--instrument", "miri", "--files", "refs/jwst_miri_dark_*.fits",
-               "--no-interactive", cwd=repo)
+    made = cli("new", MANIFEST, "--instrument", "miri", "--files",
+               "manifests/jwst/miri/refs/jwst_miri_dark_*.fits", "--no-interactive", cwd=repo)
     assert made.exit_code == 0
+    assert "matches no file" not in made.stdout
     path = repo / MANIFEST
     text = path.read_text()
     assert text.startswith(
