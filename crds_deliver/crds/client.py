@@ -33,7 +33,7 @@ from crds_deliver.crds.form import Context, resolve_context
 from crds_deliver.crds.http import Http, RequestEvent, Timeouts, is_login_page
 from crds_deliver.crds.pages import Page, ResultsPage, error_text, mapping_links, read_results
 from crds_deliver.crds.rpc import ChannelNotFound, JsonRpc
-from crds_deliver.crds.upload import Progress, Uploaded, upload_file
+from crds_deliver.crds.upload import Progress, Uploaded, Uploader
 from crds_deliver.credentials import Token
 
 SUBMIT_PATH = "submission_form/redcat_submit/"
@@ -125,6 +125,7 @@ class CrdsClient:
         self.poll_seconds = poll_seconds
         self.logged_in = False
         self._upload_token: str | None = None  # the last upload's CSRF token (upload.py)
+        self._uploader = Uploader(self.http)
 
     @property
     def base_url(self) -> str:
@@ -272,8 +273,8 @@ class CrdsClient:
 
     def upload(self, path: Path, name: str, on_progress: Progress | None = None) -> Uploaded:
         """Upload one file (chunked when large); returns the posts and the sent bytes' sha1."""
-        sent = upload_file(self.http, path, name, on_progress=on_progress,
-                           token=self._upload_token)
+        sent = self._uploader.upload(path, name, on_progress=on_progress,
+                                     token=self._upload_token)
         self._upload_token = sent.token
         return sent
 
@@ -476,6 +477,7 @@ class CrdsClient:
 
     def close(self) -> None:
         self.logout()
+        self._uploader.close()
         self.rpc.close()
         self.http.close()
 

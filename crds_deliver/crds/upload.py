@@ -22,6 +22,7 @@ form is posted, and the record never claims bytes the server did not receive.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -101,23 +102,44 @@ class _Posts:
         return view[self.room - len(head):end + len(self.tail)]
 
 
-def upload_file(http: Http, path: Path, name: str, *, on_progress: Progress | None = None,
-                chunk_size: int = CHUNK_SIZE, token: str | None = None) -> Uploaded:
-    """Upload `path` as `name`, starting with `token` (the previous file's) or else a fresh
-    one from the upload page; returns the posts of the complete attempt, the digest of the
-    bytes it sent and the token for the next file."""
-    try:
+class Uploader:
+    """The uploads of one session: the posts to the upload page (DirectPost) and the helper
+    thread that hashes each chunk and reads the next, both made once for all the files of a
+    delivery. Made per file, the two were a third of the upload of a 1 MB file (a pool and
+    its settings worked out afresh, a thread started and joined). `close` ends the thread."""
+
+    def __init__(self, http: Http) -> None:
+        self._http = http
+        self._poster: DirectPost | None = None
+        self._helper: ThreadPoolExecutor | None = None
+
+    def upload(self, path: Path, name: str, *, on_progress: Progress | None = None,
+               chunk_size: int = CHUNK_SIZE, token: str | None = None) -> Uploaded:
+        """Upload `path` as `name`, starting with `token` (the previous file's) or else a
+        fresh one from the upload page; returns the posts of the complete attempt, the digest
+        of the bytes it sent and the token for the next file."""
+        if self._poster is None or self._helper is None:
+            self._poster = DirectPost(self._http, UPLOAD_PATH)
+            self._helper = ThreadPoolExecutor(1, "crds-upload-read")
+        once = functools.partial(_upload_once, self._http, self._poster, self._helper, path,
+                                 name, on_progress, chunk_size)
         try:
-            return _upload_once(http, path, name, on_progress, chunk_size, token)
-        except _TokenRefused:  # this file starts again, with a token fetched afresh
-            return _upload_once(http, path, name, on_progress, chunk_size, None)
-    except IngestError as first_error:
-        if path.stat().st_size < chunk_size:
-            raise
-        try:
-            return _upload_once(http, path, name, on_progress, chunk_size, None)
-        except IngestError:
-            raise first_error from None
+            try:
+                return once(token)
+            except _TokenRefused:  # this file starts again, with a token fetched afresh
+                return once(None)
+        except IngestError as first_error:
+            if path.stat().st_size < chunk_size:
+                raise
+            try:
+                return once(None)
+            except IngestError:
+                raise first_error from None
+
+    def close(self) -> None:
+        if self._helper is not None:
+            self._helper.shutdown()
+            self._helper = None
 
 
 class _TokenRefused(Exception):
@@ -131,15 +153,15 @@ def _fresh_token(http: Http) -> str:
     return token
 
 
-def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None,
-                 chunk_size: int, token: str | None) -> Uploaded:
+def _upload_once(http: Http, poster: DirectPost, helper: ThreadPoolExecutor, path: Path,
+                 name: str, on_progress: Progress | None, chunk_size: int, token: str | None
+                 ) -> Uploaded:
     size = path.stat().st_size
     reused = token is not None
     token = token or _fresh_token(http)
     sha1 = hashlib.sha1()
     counts = [min(chunk_size, size - offset) for offset in range(0, size, chunk_size)] or [0]
     bodies = _Posts(name, counts[0], buffers=min(len(counts), 2))
-    poster = DirectPost(http, UPLOAD_PATH)
     if on_progress:
         on_progress(name, 0, size)
 
@@ -154,7 +176,7 @@ def _upload_once(http: Http, path: Path, name: str, on_progress: Progress | None
         return bodies.read(following, handle, counts[following]) if following < len(counts) \
             else None
 
-    with path.open("rb") as handle, ThreadPoolExecutor(1, "crds-upload-read") as helper:
+    with path.open("rb") as handle:
         data = bodies.read(0, handle, counts[0])
         offset = 0
         for turn, count in enumerate(counts):  # an empty file: one empty post
