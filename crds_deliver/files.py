@@ -187,7 +187,8 @@ def resolve_globs(manifest_file: str, folder: Path, patterns: Sequence[str],
             path = Path(match)
             real, relative, inside = folders.place(match)
             if not inside:
-                how = "through a symbolic link " if real != path.absolute() else ""
+                # `..` is not a link: compared with the path made absolute and normalised
+                how = "through a symbolic link " if real != Path(os.path.abspath(path)) else ""
                 problem(f"{where}: '{relative}' leads {how}outside the repository "
                         f"({roots[0]}); allow an outside folder with options.files_root or "
                         f"{FILES_ROOT_ENV}")

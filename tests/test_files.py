@@ -62,7 +62,19 @@ def test_dot_dot_escaping_the_repository_is_refused(tmp_path: Path) -> None:
     _touch(tmp_path / "outside" / "x_drk.fits")
     result = _resolve(root, ["../outside/*.fits"])
     assert result.files == []
-    assert "outside the repository" in result.problems[0].message
+    assert "' leads outside the repository (" in result.problems[0].message  # no link in it
+
+
+def test_dot_dot_from_a_relative_folder_is_not_called_a_symbolic_link(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI passes the manifest's folder as given (`manifests`, relative): a `..` escape
+    from it is an escape, not a link."""
+    root = _repo(tmp_path)
+    (root / "manifests").mkdir()
+    _touch(tmp_path / "outside" / "x_drk.fits")
+    monkeypatch.chdir(root)
+    [problem] = _resolve(Path("manifests"), ["../../outside/*.fits"]).problems
+    assert "' leads outside the repository (" in problem.message
 
 
 def test_absolute_path_outside_is_refused_unless_files_root_allows(tmp_path: Path) -> None:
