@@ -57,6 +57,7 @@ class NewManifest:
     server: str
     files: tuple[str, ...] = ()
     values: dict[str, Any] | None = None
+    files_root: str | None = None  # the outside folder the files need (api.values.outside_root)
 
 
 def pick_project(project: str | None, instrument: str) -> tuple[str, str]:
@@ -181,6 +182,9 @@ def render(new: NewManifest, schema_ref: str, today: date | None = None) -> str:
     defaults = Options()
     for key, note in OPTION_NOTES.items():
         lines.append(f"  {key}: {scalar(getattr(defaults, key))}  # {note}")
+    if new.files_root is not None:
+        lines.append(f"  files_root: {scalar(new.files_root)}  # the files lie outside the "
+                     "repository, in this folder")
     return "\n".join(lines) + "\n"
 
 

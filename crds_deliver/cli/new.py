@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from crds_deliver.api.values import relocate
+from crds_deliver.api.values import outside_root, relocate
 from crds_deliver.cli.app import app
 from crds_deliver.errors import ConfigurationError, UsageError
 from crds_deliver.formspec import BOOLEAN, CHOICE, DESCRIPTION_RE, FormField, all_fields
@@ -107,7 +107,8 @@ def new(
     # As typed (relative to here, as the shell completes them), the globs are written as the
     # manifest reads them: relative to its own folder.
     globs = tuple(relocate(typed, Path.cwd(), target.parent) for typed in files)
-    spec = NewManifest(project, instrument, server, globs, values)
+    spec = NewManifest(project, instrument, server, globs, values,
+                       outside_root(globs, target.parent) if globs else None)
     write_new(target, render(spec, schema_reference(target)))
     typer.echo(f"wrote {target}")
     for index, pattern in enumerate(globs):

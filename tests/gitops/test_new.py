@@ -52,19 +52,33 @@ def test_new_manifest_validates_once_required_fields_are_filled(cli, tmp_path: P
 def test_files_are_read_from_the_current_folder_and_written_from_the_manifests(
         cli, tmp_path: Path) -> None:
     """--files as the shell completes it (from where the command runs, or absolute) becomes
-    the glob the manifest reads from its own folder; one that matches nothing is pointed at."""
-    refs = tmp_path / "d/refs"
+    the glob the manifest reads from its own folder; one that matches nothing is pointed at;
+    files outside the repository get the files_root that lets plan read them, as the Python
+    API writes it."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    refs = repo / "d/refs"
     refs.mkdir(parents=True)
     (refs / "jwst_miri_dark_0001.fits").write_bytes(b"")
     result = cli("new", "d/miri.yaml", "-i", "miri", "--files", "d/refs/*.fits",
                  "--files", str(refs / "jwst_miri_dark_0001.fits"), "--files", "refs/*.fits",
-                 "--no-interactive", cwd=tmp_path)
+                 "--no-interactive", cwd=repo)
     assert result.exit_code == 0, result.stderr
-    written = yaml.safe_load((tmp_path / "d/miri.yaml").read_text())["files"]
-    assert written == ["refs/*.fits", "refs/jwst_miri_dark_0001.fits", "../refs/*.fits"]
+    data = yaml.safe_load((repo / "d/miri.yaml").read_text())
+    assert data["files"] == ["refs/*.fits", "refs/jwst_miri_dark_0001.fits", "../refs/*.fits"]
+    assert "files_root" not in data["options"]
     assert [line for line in result.stdout.splitlines() if "matches no file" in line] == [
         "note: files[2] '../refs/*.fits' matches no file yet (--files is read from the "
         "current folder)"]
+
+    shared = tmp_path / "shared/darks"
+    shared.mkdir(parents=True)
+    (shared / "jwst_miri_dark_0002.fits").write_bytes(b"")
+    assert cli("new", "d/out.yaml", "-i", "miri", "--files", f"{shared}/*.fits",
+               "--no-interactive", cwd=repo).exit_code == 0
+    data = yaml.safe_load((repo / "d/out.yaml").read_text())
+    assert data["files"] == ["../../shared/darks/*.fits"]
+    assert data["options"]["files_root"] == "../../shared/darks"
 
 
 def test_every_form_field_is_written_with_its_default(cli, tmp_path: Path) -> None:
