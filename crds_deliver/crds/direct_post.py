@@ -1,16 +1,16 @@
 """Repeated posts to one URL of the server, through the connection pool requests keeps for
-it but without the rest of requests: for the chunks of an upload.
+it but without the rest of requests: for the chunks of the uploads.
 
 Why: requests spends about a millisecond and a half of CPU on every request here (settings
 merged, the cookie jar read and written twice, a Response built), while a 2 MB chunk crosses
 loopback in about one: with it, the upload of a large file ran at a third of a raw PUT of the
-same bytes. All the posts of an upload go to one URL with one set of settings, so these are
-worked out once per file, from the session's own adapter, exactly as it works them out for
-each request: the same pool (kept-alive connection, TLS verification and CA bundle, client
-certificate, proxy) and the same headers. Cookies stay in the session's jar: each answer's
-Set-Cookie goes into it, and the Cookie header is taken from it, with requests' own functions
-(see `_Cookies` for when that work is known to give what it gave before). Redirects are never
-followed; the answer says where it points.
+same bytes. All the posts of the uploads go to one URL with one set of settings, so these are
+worked out once (upload.py keeps one DirectPost per session), from the session's own adapter,
+exactly as it works them out for each request: the same pool (kept-alive connection, TLS
+verification and CA bundle, client certificate, proxy) and the same headers. Cookies stay in
+the session's jar: each answer's Set-Cookie goes into it, and the Cookie header is taken from
+it, with requests' own functions (see `_Cookies` for when that work is known to give what it
+gave before). Redirects are never followed; the answer says where it points.
 """
 
 from __future__ import annotations
