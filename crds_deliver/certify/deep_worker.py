@@ -1,13 +1,14 @@
 """Deep-check worker processes: `python -m crds_deliver.certify.deep_worker PROJECT FDS...`.
 
 One interpreter imports crds and the project's datamodels, pins astropy's configuration
-(pinned_config.py) and crds's settings (deep.py's _CrdsSettings), makes asdf keep the
-schemas it parses (asdf_schemas.py), then forks one copy of itself per further worker: the
-import is about a second of CPU for HST and several for JWST, and paying it once instead of
-once per worker leaves that core to plan's hashing. Forking is safe here because this process
-is ours alone and has one thread (the imports start none; tests/certify/test_deep_workers.py
-checks it), and the copies share the imported modules' memory (deep.py moved them out of the
-collector's sight, so the copies do not touch those pages).
+(pinned_config.py) and crds's settings (deep.py's _CrdsSettings), makes crds remember its
+per-value header work (crds_values.py) and asdf the schemas it parses (asdf_schemas.py), then
+forks one copy of itself per further worker: the import is about a second of CPU for HST and
+several for JWST, and paying it once instead of once per worker leaves that core to plan's
+hashing. Forking is safe here because this process is ours alone and has one thread (the
+imports start none; tests/certify/test_deep_workers.py checks it), and the copies share the
+imported modules' memory (deep.py moved them out of the collector's sight, so the copies do
+not touch those pages).
 
 Each FDS argument is `READ,WRITE`: two pipe ends that deep_pool.py passed, one per worker.
 Each worker first writes `{"pid": N}` once it can answer, then answers requests until its
@@ -25,6 +26,7 @@ import sys
 from pathlib import Path
 
 from crds_deliver.certify.asdf_schemas import keep_parsed_schemas
+from crds_deliver.certify.crds_values import remember_crds_values
 from crds_deliver.certify.deep import deep_findings, import_crds, pin_crds_settings
 from crds_deliver.certify.pinned_config import pin_astropy_config
 from crds_deliver.certify.strict_header import PlainHdus
@@ -83,6 +85,7 @@ def main() -> None:
     import_crds(project)
     pin_astropy_config()
     pin_crds_settings()
+    remember_crds_values()
     keep_parsed_schemas()
     copies = [_fork(own, [p for p in pipes if p != own], project) for own in pipes[1:]]
     _close(pipes[1:])

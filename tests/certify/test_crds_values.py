@@ -1,0 +1,145 @@
+"""crds_values.py's stand-ins give exactly what crds's own functions give, on every header of
+the parity corpus and on generated values, and are put in crds's place only for the crds source
+they were checked against."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("crds")
+
+from crds import data_file  # noqa: E402
+from crds.core import utils  # noqa: E402
+from crds.io import abstract  # noqa: E402
+
+from crds_deliver.certify import crds_values  # noqa: E402
+from crds_deliver.certify.crds_values import (  # noqa: E402
+    SOURCES,
+    remember_crds_values,
+    remembering_condition_value,
+    remembering_eval_header,
+    source_digests,
+)
+from tests.parity.corpus import CASES  # noqa: E402
+
+
+def _same(ours: object, theirs: object) -> bool:
+    """Equal values of the same type, NaN equal to NaN; dicts key by key, in order."""
+    if isinstance(theirs, dict):
+        return isinstance(ours, dict) and list(ours) == list(theirs) and all(
+            _same(ours[key], theirs[key]) for key in theirs)
+    if isinstance(theirs, float) and math.isnan(theirs):
+        return isinstance(ours, float) and math.isnan(ours)
+    return type(ours) is type(theirs) and ours == theirs
+
+
+def test_the_installed_crds_is_the_one_the_stand_ins_were_checked_against() -> None:
+    assert source_digests() == SOURCES, (
+        "crds's source changed: check crds_values.py's stand-ins against it, then regenerate "
+        "SOURCES with `python -m crds_deliver.certify.crds_values`")
+
+
+@pytest.fixture(scope="module")
+def corpus_headers(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, object]]:
+    """Each FITS file of the parity corpus as crds's certifier reads it, and each of its HDUs'
+    cards as astropy reads them (strings, integers, floats, booleans)."""
+    from astropy.io import fits
+
+    def value(card: fits.Card) -> object:
+        try:
+            return card.value
+        except fits.VerifyError:  # the corpus's deliberately broken cards
+            return None
+
+    folder = tmp_path_factory.mktemp("corpus")
+    headers: list[dict[str, object]] = []
+    for case in CASES:
+        path = case.write(folder)
+        if path.suffix != ".fits":
+            continue
+        # a file crds cannot read still gives its cards below
+        with contextlib.suppress(Exception):
+            headers.append(dict(data_file.get_header(str(path), (), path.name, case.project)))
+        with fits.open(path) as hdus:
+            headers += [{card.keyword: value(card) for card in hdu.header.cards
+                         if isinstance(value(card), (str, int, float, bool))} for hdu in hdus]
+    assert len(headers) > 60
+    return headers
+
+
+def test_the_header_conversion_gives_crds_own_on_every_corpus_header(corpus_headers) -> None:
+    convert = remembering_eval_header(abstract)
+    for header in corpus_headers + corpus_headers:  # the second time from what was remembered
+        assert _same(convert(header), abstract.convert_to_eval_header(header)), header
+
+
+def test_the_conditioning_gives_crds_own_on_every_corpus_value(corpus_headers) -> None:
+    condition = remembering_condition_value(utils.condition_value)
+    for value in [v for header in corpus_headers for v in header.values()] * 2:
+        assert condition(value) == utils.condition_value(value), value
+
+
+_VALUES = st.one_of(
+    st.text(max_size=20), st.integers(), st.floats(), st.booleans(), st.none(),
+    st.from_regex(r"\A\s?[-+]?\d{0,4}[._]?\d{0,3}(e[-+]?\d{1,3})?\s?\Z"),
+    st.sampled_from(["N/A", "any", "NOT APPLICABLE", "-999", "4294967295", "T", "false",
+                     "inf", "-nan", "1_000", " 12 ", "0x10", "1.", "", True, 1, 1.0, 0.0, -0.0]))
+_KEYS = st.one_of(st.text(max_size=12), st.from_regex(r"\A[A-Za-z_.0-9]{1,12}(\.[a-z]{1,6})*\Z"))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(_KEYS, _VALUES), max_size=12))
+def test_both_give_crds_own_on_generated_headers(items) -> None:
+    header = dict(items)
+    convert = remembering_eval_header(abstract)
+    condition = remembering_condition_value(utils.condition_value)
+    for _ in range(2):
+        assert _same(convert(header), abstract.convert_to_eval_header(header))
+        for value in header.values():
+            assert condition(value) == utils.condition_value(value)
+
+
+def test_an_unhashable_value_is_converted_as_crds_converts_it() -> None:
+    header = {"A.B": [1, 2], "C": "3"}
+    assert _same(remembering_eval_header(abstract)(header),
+                 abstract.convert_to_eval_header(header))
+
+
+def test_they_take_crds_place_only_for_the_source_they_were_checked_against(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # whatever happens here, the test process's crds is put back afterwards
+    monkeypatch.setattr(utils, "condition_value", utils.condition_value)
+    monkeypatch.setattr(data_file, "convert_to_eval_header", data_file.convert_to_eval_header)
+    own = (utils.condition_value, data_file.convert_to_eval_header)
+    name = next(iter(SOURCES))
+    monkeypatch.setitem(crds_values.SOURCES, name, "0" * 64)  # another crds
+    assert remember_crds_values() is False
+    assert (utils.condition_value, data_file.convert_to_eval_header) == own
+    monkeypatch.setitem(crds_values.SOURCES, name, source_digests()[name])
+    assert remember_crds_values() is True
+    assert utils.condition_value is not own[0]
+    assert data_file.convert_to_eval_header is not own[1]
+    assert utils.condition_value("any") == "*"
+
+
+def test_a_worker_judges_as_this_process_with_them(tmp_path: Path) -> None:
+    """End to end: deep-check workers (which install them) and this process (which does not)
+    give the same findings for every HST and JWST file of the corpus."""
+    from crds_deliver.certify.deep import deep_findings
+    from crds_deliver.certify.deep_pool import POOL_MIN_FILES, WorkerPool, deep_checker
+
+    for project in ("hst", "jwst"):
+        folder = tmp_path / project
+        folder.mkdir()
+        paths = [case.write(folder) for case in CASES if case.project == project]
+        paths = [p for p in paths if p.suffix == ".fits"]
+        with deep_checker(project, POOL_MIN_FILES) as check:
+            assert isinstance(check, WorkerPool)
+            remote = [check(p, p.name, project) for p in paths]
+        assert remote == [deep_findings(p, p.name, project) for p in paths]
