@@ -139,7 +139,7 @@ def main() -> None:
         print(f"plan, {LABELS[mode]}: {plan_s:.2f} s ({total / plan_s / 1e6:.0f} MB/s), "
               f"CPU {statistics.median(cpu for *_, cpu in runs[mode]):.2f} s, peak RSS "
               f"{max(rss for _wall, rss, *_ in runs[mode]) / 1024:.0f} MB")
-        print(f"  ratio plan / sha256 script: {ratio:.2f} (median of {args.rounds} rounds; "
+        print(f"  ratio plan / sha256 script: {ratio:.3f} (median of {args.rounds} rounds; "
               f"target <= 1.5: {'met' if ratio <= 1.5 else 'MISSED'}; peak RSS target "
               "< 200 MB)")
 

@@ -75,7 +75,7 @@ def main() -> None:
     print(f"raw loopback PUT (requests, discarding server): {result.baseline:.2f} s, "
           f"{megabytes / result.baseline:.0f} MB/s")
     ratio = 1 / result.ratio
-    print(f"throughput ratio sandbox / raw PUT: {ratio:.2f} (median of {result.rounds} paired "
+    print(f"throughput ratio sandbox / raw PUT: {ratio:.3f} (median of {result.rounds} paired "
           f"rounds; target >= 0.5: {'met' if ratio >= 0.5 else 'MISSED'})")
 
 
