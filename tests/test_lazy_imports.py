@@ -22,7 +22,8 @@ REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("astropy", "requests", "numpy", "werkzeug", "rich")
 
 # Runs the console-script entry point with the given arguments, then prints the top-level
-# packages it imported as JSON on the last line of stdout.
+# packages it imported, and the full names of crds_deliver's own modules, as JSON on the last
+# line of stdout.
 PROBE = """
 import json, sys
 from crds_deliver.cli import main
@@ -31,7 +32,9 @@ try:
     main()
 except SystemExit as exit:
     code = exit.code
-print(json.dumps({"exit": code, "loaded": sorted({m.split(".")[0] for m in sys.modules})}))
+ours = {m for m in sys.modules if m.startswith("crds_deliver.")}
+print(json.dumps({"exit": code,
+                  "loaded": sorted({m.split(".")[0] for m in sys.modules} | ours)}))
 """
 
 
@@ -50,6 +53,8 @@ def test_help_and_version_import_no_heavy_package(args):
     assert code in (0, None)
     assert "typer" in loaded  # the probe did run the command line
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+    # nor the Python API, which a command imports when it runs (`new` needs its globs' code)
+    assert "crds_deliver.api" not in loaded
 
 
 def test_validate_imports_no_heavy_package(tmp_path):

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import typer
 
-from crds_deliver.api.values import outside_root, relocate
 from crds_deliver.cli.app import app
 from crds_deliver.errors import ConfigurationError, UsageError
 from crds_deliver.formspec import BOOLEAN, CHOICE, DESCRIPTION_RE, FormField, all_fields
@@ -85,6 +84,7 @@ def new(
     Defaults filled, required fields marked, a schema line for editors; asks for the required
     fields on a terminal. Never overwrites a file (exit 1).
     """
+    from crds_deliver.api.values import outside_root, relocate  # the API: for `new` alone
     from crds_deliver.crds.server import normalise_url
 
     project, instrument = pick_project(project, instrument)
