@@ -7,26 +7,40 @@ from __future__ import annotations
 import contextlib
 import math
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-pytest.importorskip("crds")
-
-from crds import data_file  # noqa: E402
-from crds.core import utils  # noqa: E402
-from crds.io import abstract  # noqa: E402
-
-from crds_deliver.certify import crds_values  # noqa: E402
-from crds_deliver.certify.crds_values import (  # noqa: E402
+from crds_deliver.certify import crds_values
+from crds_deliver.certify.crds_values import (
     SOURCES,
     remember_crds_values,
     remembering_condition_value,
     remembering_eval_header,
     source_digests,
 )
-from tests.parity.corpus import CASES  # noqa: E402
+from tests.fixtures.installed import require
+from tests.parity.corpus import CASES, write_corpus
+
+require("crds")
+
+
+def _crds() -> tuple[ModuleType, ModuleType, ModuleType]:
+    """crds's data_file, core.utils and io.abstract, imported when a test runs (not while
+    every worker collects the suite: tests/fixtures/installed.py)."""
+    from crds import data_file
+    from crds.core import utils
+    from crds.io import abstract
+
+    return data_file, utils, abstract
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The parity corpus, each case in a folder of its own: case name -> file."""
+    return write_corpus(tmp_path_factory.mktemp("corpus"))
 
 
 def _same(ours: object, theirs: object) -> bool:
@@ -46,7 +60,7 @@ def test_the_installed_crds_is_the_one_the_stand_ins_were_checked_against() -> N
 
 
 @pytest.fixture(scope="module")
-def corpus_headers(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, object]]:
+def corpus_headers(corpus: dict[str, Path]) -> list[dict[str, object]]:
     """Each FITS file of the parity corpus as crds's certifier reads it, and each of its HDUs'
     cards as astropy reads them (strings, integers, floats, booleans)."""
     from astropy.io import fits
@@ -57,15 +71,16 @@ def corpus_headers(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, o
         except fits.VerifyError:  # the corpus's deliberately broken cards
             return None
 
-    folder = tmp_path_factory.mktemp("corpus")
+    data_file, _utils, _abstract = _crds()
+    projects = {case.name: case.project for case in CASES}
     headers: list[dict[str, object]] = []
-    for case in CASES:
-        path = case.write(folder)
+    for name, path in corpus.items():
         if path.suffix != ".fits":
             continue
         # a file crds cannot read still gives its cards below
         with contextlib.suppress(Exception):
-            headers.append(dict(data_file.get_header(str(path), (), path.name, case.project)))
+            headers.append(dict(data_file.get_header(str(path), (), path.name,
+                                                     projects[name])))
         with fits.open(path) as hdus:
             headers += [{card.keyword: value(card) for card in hdu.header.cards
                          if isinstance(value(card), (str, int, float, bool))} for hdu in hdus]
@@ -74,12 +89,14 @@ def corpus_headers(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, o
 
 
 def test_the_header_conversion_gives_crds_own_on_every_corpus_header(corpus_headers) -> None:
+    _data_file, _utils, abstract = _crds()
     convert = remembering_eval_header(abstract)
     for header in corpus_headers + corpus_headers:  # the second time from what was remembered
         assert _same(convert(header), abstract.convert_to_eval_header(header)), header
 
 
 def test_the_conditioning_gives_crds_own_on_every_corpus_value(corpus_headers) -> None:
+    _data_file, utils, _abstract = _crds()
     condition = remembering_condition_value(utils.condition_value)
     for value in [v for header in corpus_headers for v in header.values()] * 2:
         assert condition(value) == utils.condition_value(value), value
@@ -97,6 +114,7 @@ _KEYS = st.one_of(st.text(max_size=12), st.from_regex(r"\A[A-Za-z_.0-9]{1,12}(\.
 @given(st.lists(st.tuples(_KEYS, _VALUES), max_size=12))
 def test_both_give_crds_own_on_generated_headers(items) -> None:
     header = dict(items)
+    _data_file, utils, abstract = _crds()
     convert = remembering_eval_header(abstract)
     condition = remembering_condition_value(utils.condition_value)
     for _ in range(2):
@@ -107,12 +125,14 @@ def test_both_give_crds_own_on_generated_headers(items) -> None:
 
 def test_an_unhashable_value_is_converted_as_crds_converts_it() -> None:
     header = {"A.B": [1, 2], "C": "3"}
+    _data_file, _utils, abstract = _crds()
     assert _same(remembering_eval_header(abstract)(header),
                  abstract.convert_to_eval_header(header))
 
 
 def test_they_take_crds_place_only_for_the_source_they_were_checked_against(
         monkeypatch: pytest.MonkeyPatch) -> None:
+    data_file, utils, _abstract = _crds()
     # whatever happens here, the test process's crds is put back afterwards
     monkeypatch.setattr(utils, "condition_value", utils.condition_value)
     monkeypatch.setattr(data_file, "convert_to_eval_header", data_file.convert_to_eval_header)
@@ -128,17 +148,16 @@ def test_they_take_crds_place_only_for_the_source_they_were_checked_against(
     assert utils.condition_value("any") == "*"
 
 
-def test_a_worker_judges_as_this_process_with_them(tmp_path: Path) -> None:
+def test_a_worker_judges_as_this_process_with_them(corpus: dict[str, Path]) -> None:
     """End to end: deep-check workers (which install them) and this process (which does not)
     give the same findings for every HST and JWST file of the corpus."""
     from crds_deliver.certify.deep import deep_findings
     from crds_deliver.certify.deep_pool import POOL_MIN_FILES, WorkerPool, deep_checker
 
+    projects = {case.name: case.project for case in CASES}
     for project in ("hst", "jwst"):
-        folder = tmp_path / project
-        folder.mkdir()
-        paths = [case.write(folder) for case in CASES if case.project == project]
-        paths = [p for p in paths if p.suffix == ".fits"]
+        paths = [path for name, path in corpus.items()
+                 if projects[name] == project and path.suffix == ".fits"]
         with deep_checker(project, POOL_MIN_FILES) as check:
             assert isinstance(check, WorkerPool)
             remote = [check(p, p.name, project) for p in paths]
