@@ -20,21 +20,20 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.cookiejar import CookieJar
-from urllib.parse import urljoin
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 from requests.cookies import extract_cookies_to_jar, get_cookie_header
 
-from crds_deliver.crds.http import REDIRECT_STATUSES, Http, origin
+from crds_deliver.crds.http import Http
 
 
 @dataclass(frozen=True)
 class Answer:
-    """A direct post's answer: its status, and where a redirect points (absolute, on the
-    server's own origin: a redirect elsewhere raises RedirectRefused, as `Http.request`
-    does)."""
+    """A direct post's answer: its status, and where it redirects (absolute, on the server's
+    own origin: a redirect elsewhere raises RedirectRefused, as `Http.request` does; None
+    for an answer that is not a redirect)."""
 
     status_code: int
     location: str | None
@@ -92,12 +91,8 @@ class DirectPost:
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise requests.ConnectionError(exc) from None
         self._cookies.keep(response)
-        location = response.headers.get("Location")
-        target = urljoin(self.url, location) if location else None
-        if target and response.status in REDIRECT_STATUSES \
-                and origin(target) != origin(self._http.base_url):
-            raise self._http.refused_redirect("POST", self.url, response.status, target)
-        return Answer(response.status, target)
+        return Answer(response.status, self._http.checked_redirect(
+            "POST", self.url, response.status, response.headers.get("Location")))
 
 
 def _then(body: memoryview, on_sent: Callable[[], None]) -> Iterator[memoryview]:

@@ -254,25 +254,28 @@ class Http:
         """Where a redirect answer points (absolute), None for any other answer. A redirect
         to another origin raises RedirectRefused: it is never followed, so neither the token
         nor the session's cookies go there."""
-        location = response.headers.get("Location")
-        if response.status_code not in REDIRECT_STATUSES or not location:
-            return None
-        target = urljoin(response.url, location)
-        if origin(target) != origin(self.base_url):
+        try:
+            return self.checked_redirect(str(response.request.method), response.url,
+                                         response.status_code, response.headers.get("Location"))
+        except RedirectRefused:
             response.close()
-            raise self.refused_redirect(str(response.request.method), response.url,
-                                        response.status_code, target)
-        return target
+            raise
 
-    def refused_redirect(self, method: str, url: str, status: int, target: str
-                         ) -> RedirectRefused:
-        """The error for a redirect of `method url` to `target`, on another origin."""
-        shown = urlsplit(target)
-        return RedirectRefused(self.redact(
-            f"{method} {urlsplit(url).path}: the server redirected (HTTP {status}) to "
-            f"{shown.scheme}://{shown.netloc}, which is not the configured server "
-            f"{self.base_url}; not followed, so neither the token nor the session's cookies "
-            "went there"))
+    def checked_redirect(self, method: str, url: str, status: int, location: str | None
+                         ) -> str | None:
+        """Where the answer (`status`, `location`) to `method url` redirects (absolute), None
+        when it is not a redirect; RedirectRefused for a redirect to another origin."""
+        if status not in REDIRECT_STATUSES or not location:
+            return None
+        target = urljoin(url, location)
+        if origin(target) != origin(self.base_url):
+            shown = urlsplit(target)
+            raise RedirectRefused(self.redact(
+                f"{method} {urlsplit(url).path}: the server redirected (HTTP {status}) to "
+                f"{shown.scheme}://{shown.netloc}, which is not the configured server "
+                f"{self.base_url}; not followed, so neither the token nor the session's "
+                "cookies went there"))
+        return target
 
     def _report(self, method: str, path: str, status: int | None, started: float,
                 attempt: int, error: str | None) -> None:
