@@ -118,9 +118,8 @@ class Uploader:
         """Upload `path` as `name`, starting with `token` (the previous file's) or else a
         fresh one from the upload page; returns the posts of the complete attempt, the digest
         of the bytes it sent and the token for the next file."""
-        if self._poster is None or self._helper is None:
-            self._poster = DirectPost(self._http, UPLOAD_PATH)
-            self._helper = ThreadPoolExecutor(1, "crds-upload-read")
+        self._poster = self._poster or DirectPost(self._http, UPLOAD_PATH)
+        self._helper = self._helper or ThreadPoolExecutor(1, "crds-upload-read")
         once = functools.partial(_upload_once, self._http, self._poster, self._helper, path,
                                  name, on_progress, chunk_size)
         try:
