@@ -126,19 +126,19 @@ def main() -> None:
             names = list(commands)
             for name in names[index % len(names):] + names[:index % len(names)]:
                 runs[name].append(run_child(commands[name]))
-        assert all(code == 0 for results in runs.values() for *_, code, _cpu in results), \
+        assert all(r.code == 0 for results in runs.values() for r in results), \
             "plan must pass: the files are valid"
-    sha_s = statistics.median(wall for wall, *_ in runs["sha256"])
+    sha_s = statistics.median(r.seconds for r in runs["sha256"])
     print(f"hashlib sha256 script: {sha_s:6.2f} s ({total / sha_s / 1e6:5.0f} MB/s), CPU "
-          f"{statistics.median(cpu for *_, cpu in runs['sha256']):.2f} s")
+          f"{statistics.median(r.cpu for r in runs['sha256']):.2f} s")
     for mode in modes:
-        plan_s = statistics.median(wall for wall, *_ in runs[mode])
-        ratio = statistics.median(ours[0] / theirs[0]
+        plan_s = statistics.median(r.seconds for r in runs[mode])
+        ratio = statistics.median(ours.seconds / theirs.seconds
                                   for ours, theirs in zip(runs[mode], runs["sha256"],
                                                           strict=True))
         print(f"plan, {LABELS[mode]}: {plan_s:.2f} s ({total / plan_s / 1e6:.0f} MB/s), "
-              f"CPU {statistics.median(cpu for *_, cpu in runs[mode]):.2f} s, peak RSS "
-              f"{max(rss for _wall, rss, *_ in runs[mode]) / 1024:.0f} MB")
+              f"CPU {statistics.median(r.cpu for r in runs[mode]):.2f} s, peak RSS "
+              f"{max(r.peak_kb for r in runs[mode]) / 1024:.0f} MB")
         print(f"  ratio plan / sha256 script: {ratio:.3f} (median of {args.rounds} rounds; "
               f"target <= 1.5: {'met' if ratio <= 1.5 else 'MISSED'}; peak RSS target "
               "< 200 MB)")
