@@ -10,15 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crds_deliver.crds.client import CrdsClient
-from crds_deliver.credentials import Token
-
-
-def _client(sandbox) -> CrdsClient:
-    client = CrdsClient(sandbox.url, username=sandbox.username, token=Token(sandbox.token),
-                        project="jwst")
-    client.login("miri")
-    return client
+from tests.fixtures.sandbox import logged_in_client
 
 
 def _stored(sandbox, name: str) -> bytes:
@@ -31,7 +23,7 @@ def _stored(sandbox, name: str) -> bytes:
 def test_each_size_arrives_whole(sandbox, tmp_path: Path, size: int, posts: int):
     path = tmp_path / "f.fits"
     path.write_bytes(os.urandom(size))
-    client = _client(sandbox)
+    client = logged_in_client(sandbox)
     sent = client.upload(path, path.name)
     client.close()
     assert (sent.posts, sent.size) == (posts, size)
@@ -42,7 +34,7 @@ def test_each_size_arrives_whole(sandbox, tmp_path: Path, size: int, posts: int)
 def test_a_csrf_token_longer_than_the_room_kept_for_it(sandbox, tmp_path: Path):
     path = tmp_path / "f.fits"
     path.write_bytes(os.urandom(2_500_000))
-    client = _client(sandbox)
+    client = logged_in_client(sandbox)
     client.list_ingest()  # sets the cookie the upload starts from
     for cookie in client.http.session.cookies:
         if cookie.name == "csrftoken":
@@ -64,7 +56,7 @@ def test_a_file_cut_short_while_uploading_is_sent_again_as_it_now_is(sandbox, tm
             with path.open("r+b") as handle:
                 handle.truncate(2_500_000)
 
-    client = _client(sandbox)
+    client = logged_in_client(sandbox)
     sent = client.upload(path, path.name, on_progress=cut)
     client.close()
     assert progress[:3] == [0, 2_000_000, 0]  # the third chunk's read found the end

@@ -8,15 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from crds_deliver.crds.client import CrdsClient
 from crds_deliver.crds.errors import SessionExpired
-from crds_deliver.credentials import Token
+from tests.fixtures.sandbox import logged_in_client
 
 
 def test_a_session_ended_mid_upload_is_reported_as_such(sandbox, tmp_path: Path):
-    client = CrdsClient(sandbox.url, username=sandbox.username, token=Token(sandbox.token),
-                        project="jwst")
-    client.login("miri")
+    client = logged_in_client(sandbox)
     path = tmp_path / "big.fits"
     path.write_bytes(bytes(range(256)) * 20_000)  # 5 120 000 bytes: three chunks
     sent: list[int] = []

@@ -7,18 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crds_deliver.crds.client import CrdsClient
 from crds_deliver.crds.http import RequestEvent
-from crds_deliver.credentials import Token
+from tests.fixtures.sandbox import logged_in_client
 
 UPLOAD = "/upload/chunked/"
-
-
-def _client(sandbox, events: list[RequestEvent]) -> CrdsClient:
-    client = CrdsClient(sandbox.url, username=sandbox.username, token=Token(sandbox.token),
-                        project="jwst", on_request=events.append)
-    client.login("miri")
-    return client
 
 
 def _files(folder: Path, count: int) -> list[Path]:
@@ -35,7 +27,7 @@ def _stored(sandbox, name: str) -> bytes:
 
 def test_only_the_first_file_of_a_session_gets_the_upload_page(sandbox, tmp_path: Path):
     events: list[RequestEvent] = []
-    client = _client(sandbox, events)
+    client = logged_in_client(sandbox, events.append)
     files = _files(tmp_path / "files", 3)
     events.clear()
     for path in files:
@@ -52,7 +44,7 @@ def test_only_the_first_file_of_a_session_gets_the_upload_page(sandbox, tmp_path
 
 def test_after_an_ingest_listing_the_first_file_needs_no_upload_page(sandbox, tmp_path: Path):
     events: list[RequestEvent] = []
-    client = _client(sandbox, events)
+    client = logged_in_client(sandbox, events.append)
     [path] = _files(tmp_path / "files", 1)
     client.list_ingest()
     events.clear()
@@ -63,7 +55,7 @@ def test_after_an_ingest_listing_the_first_file_needs_no_upload_page(sandbox, tm
 
 def test_a_refused_token_is_fetched_afresh_and_the_file_sent_again(sandbox, tmp_path: Path):
     events: list[RequestEvent] = []
-    client = _client(sandbox, events)
+    client = logged_in_client(sandbox, events.append)
     first, second = _files(tmp_path / "files", 2)
     client.upload(first, first.name)
     # The server's CSRF secret changes (as Django's does at a login elsewhere): the cookie
