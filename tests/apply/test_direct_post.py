@@ -6,6 +6,7 @@ server on loopback."""
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import threading
 import time
@@ -46,16 +47,25 @@ class _Recorder(BaseHTTPRequestHandler):
         self.wfile.write(b"{}")
 
 
-@pytest.fixture
-def recorder() -> Iterator[tuple[type[_Recorder], str]]:
+@contextlib.contextmanager
+def _recording(context: ssl.SSLContext | None = None) -> Iterator[tuple[type[_Recorder], int]]:
+    """A recording server on 127.0.0.1 (behind TLS with `context`): (its handler, its port)."""
     handler = type("Handler", (_Recorder,), {"posts": []})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if context is not None:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
-        yield handler, f"http://127.0.0.1:{server.server_port}/"
+        yield handler, server.server_port
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def recorder() -> Iterator[tuple[type[_Recorder], str]]:
+    with _recording() as (handler, port):
+        yield handler, f"http://127.0.0.1:{port}/"
 
 
 def test_cookies_go_out_from_the_jar_and_come_back_into_it(recorder):
@@ -177,7 +187,6 @@ def test_a_post_without_answer_is_retried_then_reported():
         ("POST", "/upload/chunked/", None, 2, "ConnectionError: Connection refused")]
 
 
-
 @pytest.fixture
 def tls_recorder(tmp_path) -> Iterator[tuple[type[_Recorder], str, str]]:
     """The recording server behind TLS, with a certificate for localhost from a throw-away
@@ -188,15 +197,8 @@ def tls_recorder(tmp_path) -> Iterator[tuple[type[_Recorder], str, str]]:
     authority.issue_cert("localhost").configure_cert(context)
     bundle = tmp_path / "ca.pem"
     authority.cert_pem.write_to_path(str(bundle))
-    handler = type("Handler", (_Recorder,), {"posts": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        yield handler, f"https://localhost:{server.server_port}/", str(bundle)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _recording(context) as (handler, port):
+        yield handler, f"https://localhost:{port}/", str(bundle)
 
 
 def test_over_tls_the_certificate_is_verified_with_the_sessions_bundle(tls_recorder,
