@@ -267,12 +267,16 @@ def plan_loaded(loaded: LoadResult, *, on_progress: Progress | None = None,
                                lambda i: manifest.locate(("files", i)),
                                manifest.options.files_root)
     plan.problems += resolution.problems
-    workers = max(1, min(MAX_WORKERS, os.cpu_count() or 1, len(resolution.files)))
-    with deep_pool.deep_checker(manifest.project, len(resolution.files)) as deep_check, \
-            ThreadPoolExecutor(max_workers=workers) as pool:
-        plan.files = list(pool.map(
-            lambda f: _certify_one(f, manifest.project, on_progress, deep_check),
-            resolution.files))
+    threads = max(1, min(MAX_WORKERS, os.cpu_count() or 1, len(resolution.files)))
+    with deep_pool.deep_checker(manifest.project, len(resolution.files)) as deep_check:
+        if isinstance(deep_check, deep_pool.WorkerPool):
+            # Threads that wait for a worker's answer hold no core: enough of them to keep
+            # each worker's queue of requests full.
+            threads = min(len(resolution.files), threads + deep_check.feeders)
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            plan.files = list(pool.map(
+                lambda f: _certify_one(f, manifest.project, on_progress, deep_check),
+                resolution.files))
     plan.findings = certify_delivery(
         manifest.project, manifest.instrument, str(manifest.form.get("file_type") or ""),
         [CertifiedFile(str(manifest.folder / f.path), f.sha1, f.result)

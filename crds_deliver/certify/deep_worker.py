@@ -12,15 +12,14 @@ not touch those pages).
 
 Each FDS argument is `READ,WRITE`: two pipe ends that deep_pool.py passed, one per worker.
 Each worker first writes `{"pid": N}` once it can answer, then answers requests until its
-pipe ends: one JSON object per line in, `{"path": ..., "name": ..., "plain": ...}` (plain:
-the strict reading of the file's headers that plan made, or null), and one JSON list of
-findings per line out. Anything crds or a datamodel package prints goes to stderr.
+pipe ends: `{"path": ..., "name": ..., "plain": ...}` in (plain: the strict reading of the
+file's headers that plan made, or None), a list of findings (as dicts) out, each a message of
+worker_messages.py. Anything crds or a datamodel package prints goes to stderr.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 from pathlib import Path
@@ -29,30 +28,22 @@ from crds_deliver.certify.asdf_schemas import keep_parsed_schemas
 from crds_deliver.certify.crds_values import remember_crds_values
 from crds_deliver.certify.deep import deep_findings, import_crds, pin_crds_settings
 from crds_deliver.certify.pinned_config import pin_astropy_config
-from crds_deliver.certify.strict_header import PlainHdus
+from crds_deliver.certify.worker_messages import read_message, write_message
 
 Pipes = tuple[int, int]  # (requests in, answers out)
 
 
 def _serve(pipes: Pipes, project: str) -> None:
-    with open(pipes[0], encoding="utf-8") as requests, \
-            open(pipes[1], "w", encoding="utf-8") as answers:
-        answers.write(json.dumps({"pid": os.getpid()}) + "\n")
-        answers.flush()
-        for line in requests:
-            request = json.loads(line)
+    with open(pipes[0], "rb") as requests, open(pipes[1], "wb") as answers:
+        write_message(answers, {"pid": os.getpid()})
+        while True:
+            try:
+                request = read_message(requests)
+            except EOFError:  # plan closed its end: no more files
+                return
             findings = deep_findings(Path(request["path"]), request["name"], project,
-                                     _plain(request.get("plain")))
-            answers.write(json.dumps([finding.to_dict() for finding in findings]) + "\n")
-            answers.flush()
-
-
-def _plain(sent: list | None) -> PlainHdus | None:
-    """A strict reading back from JSON (its lists to tuples; JSON keeps the values' types:
-    strings, booleans, integers and floats, infinite ones included)."""
-    if sent is None:
-        return None
-    return [(name, [(keyword, value) for keyword, value in cards]) for name, cards in sent]
+                                     request["plain"])
+            write_message(answers, [finding.to_dict() for finding in findings])
 
 
 def _close(pipes: list[Pipes]) -> None:

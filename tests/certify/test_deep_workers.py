@@ -4,15 +4,25 @@ time, not verdicts; and a user's script that plans without a `__main__` guard ru
 
 from __future__ import annotations
 
-import json
+import io
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from crds_deliver.certify.deep import deep_findings
-from crds_deliver.certify.deep_pool import POOL_MIN_FILES, WorkerPool, deep_checker
+from crds_deliver.certify.deep_pool import (
+    POOL_MIN_FILES,
+    QUEUE_DEPTH,
+    WorkerDied,
+    WorkerPool,
+    deep_checker,
+    worker_count,
+)
+from crds_deliver.certify.worker_messages import read_message, write_message
 from crds_deliver.plan import make_plan
 from tests.fixtures.fits import make_delivery, write_hst_ref
 from tests.fixtures.fits_mutants import with_value
@@ -51,10 +61,9 @@ def test_workers_give_the_findings_this_process_gives(tmp_path: Path) -> None:
 
 
 def test_a_worker_judges_the_reading_plan_sends_it(tmp_path: Path) -> None:
-    """The strict reading crosses the pipe as JSON and comes back the same (strings,
-    booleans, integers, floats, an infinite one too), and the worker judges it, not a
-    reading of its own."""
-    from crds_deliver.certify.deep_worker import _plain
+    """The strict reading crosses the pipe as a message and comes back the same (strings,
+    booleans, integers, floats, an infinite one too, tuples as tuples), and the worker
+    judges it, not a reading of its own."""
     from crds_deliver.certify.plain_fits import plain_reading
 
     [path] = _biases(tmp_path, 2)[1:]
@@ -62,7 +71,10 @@ def test_a_worker_judges_the_reading_plan_sends_it(tmp_path: Path) -> None:
     assert reading is not None
     odd = [(name, [*cards, ("INFINITE", float("inf")), ("FLAG", True), ("BIG", 2**62)])
            for name, cards in reading]
-    assert _plain(json.loads(json.dumps(odd))) == odd
+    pipe = io.BytesIO()
+    write_message(pipe, {"plain": odd})
+    pipe.seek(0)
+    assert read_message(pipe) == {"plain": odd}
     refused = with_value(reading, "DETECTOR", "NOPE")
     with deep_checker("hst", POOL_MIN_FILES) as check:
         assert isinstance(check, WorkerPool)
@@ -70,6 +82,40 @@ def test_a_worker_judges_the_reading_plan_sends_it(tmp_path: Path) -> None:
     assert verdicts == [deep_findings(path, path.name, "hst", given)
                         for given in (reading, refused)]
     assert verdicts[0] == [] and [f.keyword for f in verdicts[1]] == ["DETECTOR"]
+
+
+def test_a_message_cut_short_ends_the_reading() -> None:
+    pipe = io.BytesIO()
+    write_message(pipe, ["answer"])
+    whole = pipe.getvalue()
+    for cut in (whole[:2], whole[:-1]):
+        with pytest.raises(EOFError):
+            read_message(io.BytesIO(cut))
+
+
+def test_requests_queue_at_the_first_worker_until_it_holds_two(tmp_path: Path) -> None:
+    """Requests sent while the workers still import crds wait in their pipes: the first
+    worker takes QUEUE_DEPTH of them before the second gets one, and every answer reaches
+    the request it answers."""
+    files = _biases(tmp_path, 5)
+    pool = WorkerPool("hst", 2)
+    try:
+        assert QUEUE_DEPTH == 2
+        futures = [pool._submit(path, path.name, None) for path in files[:2]]
+        assert [worker.waiting for worker in pool.workers] == [2, 0]
+        futures += [pool._submit(path, path.name, None) for path in files[2:]]
+        assert [worker.waiting for worker in pool.workers] == [3, 2]
+        verdicts = [future.result() for future in futures]
+    finally:
+        pool.close()
+    assert verdicts == [deep_findings(path, path.name, "hst") for path in files]
+    assert [bool(found) for found in verdicts] == [True, False, False, True, False]
+
+
+def test_plan_keeps_one_core_for_itself_where_crds_checks_cost_about_what_it_does() -> None:
+    assert [worker_count("hst", cores) for cores in (1, 2, 4, 16)] == [1, 1, 3, 4]
+    assert [worker_count("roman", cores) for cores in (2, 4)] == [1, 3]
+    assert [worker_count("jwst", cores) for cores in (1, 2, 4, 16)] == [1, 2, 4, 4]
 
 
 def test_jwst_workers_give_the_findings_this_process_gives(tmp_path: Path) -> None:
@@ -94,13 +140,15 @@ def _parent(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
-def test_crds_is_imported_once_and_the_other_workers_are_its_forks(tmp_path: Path) -> None:
-    with deep_checker("hst", POOL_MIN_FILES) as check:
-        assert isinstance(check, WorkerPool)
-        first, *copies = check.pids
-        assert copies, "a pool of one worker tests nothing here"
+def test_crds_is_imported_once_and_the_other_workers_are_its_forks() -> None:
+    pool = WorkerPool("hst", 3)
+    try:
+        first, *copies = pool.pids
+        assert len(copies) == 2
         assert _parent(first) == os.getpid()
         assert all(_parent(pid) == first for pid in copies)
+    finally:
+        pool.close()
 
 
 def test_importing_crds_starts_no_thread() -> None:
@@ -126,6 +174,21 @@ def test_a_dead_worker_costs_time_not_verdicts(tmp_path: Path) -> None:
             os.kill(pid, signal.SIGKILL)
         rest = [check(path, path.name, "hst") for path in files[1:]]
     assert [first, *rest] == [deep_findings(path, path.name, "hst") for path in files]
+
+
+def test_requests_in_flight_when_the_workers_die_are_checked_here(tmp_path: Path) -> None:
+    files = _biases(tmp_path, 4)
+    pool = WorkerPool("hst", 2)
+    try:
+        in_flight = [pool._submit(path, path.name, None) for path in files]
+        pool.process.kill()  # still importing crds: no answer given, no copy forked
+        for future in in_flight:
+            with pytest.raises(WorkerDied):
+                future.result()
+        verdicts = [pool(path, path.name, "hst") for path in files]
+    finally:
+        pool.close()
+    assert verdicts == [deep_findings(path, path.name, "hst") for path in files]
 
 
 def test_a_plan_of_many_files_has_crds_verdicts_file_by_file(tmp_path: Path) -> None:
