@@ -117,9 +117,9 @@ class _Worker:
             while True:
                 answer = read_message(self._answers)
                 findings = [Finding.from_dict(item) for item in answer]
-                with self._lock:
-                    future = self._pending.popleft()
-                future.set_result(findings)
+                # Without the lock: a request is queued before it is written, and a sender
+                # whose write waits for room in a full pipe holds the lock meanwhile.
+                self._pending.popleft().set_result(findings)
         except (OSError, ValueError, TypeError, KeyError, EOFError, IndexError) as exc:
             self._fail(WorkerDied(f"deep-check worker: {exc!r}"))
         finally:
