@@ -51,9 +51,10 @@ _HEAVY_CHECKS = frozenset({"jwst"})
 def worker_count(project: str, cores: int) -> int:
     """Worker processes for a plan on `cores` cores. Plan's own process (reading, hashing, its
     own checks) keeps about one core busy: where crds's checks cost about as much as that
-    work, one core fewer than there are; a worker sharing a core with plan's process took
-    half as much CPU again per file (2 cores, 2,000 small HST files: 3.1 ms of CPU a file
-    with two workers, 2.3 ms with one, and 0.4 s less wall time)."""
+    work, one core fewer than there are: workers sharing the cores with plan's process cost
+    more CPU and gave no time back (2 cores, a plan of 2,000 small HST files, requests queued
+    in both cases: 2.9 ms of CPU a file with two workers, 2.4 ms with one, and 0.6 s less
+    wall time with one)."""
     spare = cores if project in _HEAVY_CHECKS else cores - 1
     return max(1, min(spare, MAX_WORKER_PROCESSES))
 
