@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import math
+import types
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 import pytest
 from hypothesis import given, settings
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from crds_deliver.certify import crds_values
 from crds_deliver.certify.crds_values import (
     SOURCES,
+    quiet_cached_call,
     remember_crds_values,
     remembering_condition_value,
     remembering_eval_header,
@@ -136,16 +138,66 @@ def test_they_take_crds_place_only_for_the_source_they_were_checked_against(
     # whatever happens here, the test process's crds is put back afterwards
     monkeypatch.setattr(utils, "condition_value", utils.condition_value)
     monkeypatch.setattr(data_file, "convert_to_eval_header", data_file.convert_to_eval_header)
+    monkeypatch.setattr(utils.CachedFunction, "_readonly", utils.CachedFunction._readonly)
     own = (utils.condition_value, data_file.convert_to_eval_header)
+    own_look_up = utils.CachedFunction._readonly
     name = next(iter(SOURCES))
     monkeypatch.setitem(crds_values.SOURCES, name, "0" * 64)  # another crds
     assert remember_crds_values() is False
     assert (utils.condition_value, data_file.convert_to_eval_header) == own
+    assert utils.CachedFunction._readonly is own_look_up
     monkeypatch.setitem(crds_values.SOURCES, name, source_digests()[name])
     assert remember_crds_values() is True
     assert utils.condition_value is not own[0]
     assert data_file.convert_to_eval_header is not own[1]
+    assert utils.CachedFunction._readonly is not own_look_up
     assert utils.condition_value("any") == "*"
+
+
+def test_cached_calls_give_what_crds_own_look_up_gives() -> None:
+    """Results, the cache left behind and the calls of the function itself, call by call,
+    for calls the stand-in takes and calls it leaves to crds."""
+    from crds.core import log
+
+    _data_file, utils, _abstract = _crds()
+    quiet = quiet_cached_call(utils.CachedFunction._readonly, log.THE_LOGGER)
+    calls = [(1, 2), ("a",), (1, 2), (), ((1, "x"),), ("a",), (None,), (1.0, 2)]
+    for omit in (None, [1]):
+        runs = {}
+        for name in ("crds", "stand-in"):
+            made: list[tuple[object, ...]] = []
+
+            def work(*args: object, made: list = made, **keys: object) -> tuple[object, ...]:
+                made.append((args, keys))
+                return ("made", len(made), args, tuple(keys.items()))
+
+            cached = utils.CachedFunction(work, omit_from_key=omit)
+            if name == "stand-in":
+                cached._readonly = types.MethodType(quiet, cached)
+            answers = [cached(*args) for args in calls] + [cached(1, x=2), cached(1, x=2)]
+            runs[name] = (answers, dict(cached.cache), made)
+        assert runs["stand-in"] == runs["crds"]
+
+
+def test_calls_crds_would_log_or_key_otherwise_go_to_crds_own() -> None:
+    _data_file, utils, _abstract = _crds()
+    seen: list[tuple[tuple[object, ...], dict[str, object]]] = []
+
+    def crds_own(_self: object, *args: object, **keys: object) -> tuple[object, object]:
+        seen.append((args, keys))
+        return "key", "value"
+
+    logger = SimpleNamespace(verbose_level=-1)
+    quiet = quiet_cached_call(crds_own, logger)  # type: ignore[arg-type]
+    plain = utils.CachedFunction(lambda *args: args)
+    omitting = utils.CachedFunction(lambda *args: args, omit_from_key=[0])
+    assert quiet(plain, 1, 2) == ((1, 2), (1, 2))
+    assert seen == []
+    quiet(plain, 1, x=2)
+    quiet(omitting, 1, 2)
+    logger.verbose_level = 80
+    quiet(plain, 1, 2)
+    assert seen == [((1,), {"x": 2}), ((1, 2), {}), ((1, 2), {})]
 
 
 def test_a_worker_judges_as_this_process_with_them(corpus: dict[str, Path]) -> None:
