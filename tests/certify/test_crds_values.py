@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from crds_deliver.certify import crds_values
 from crds_deliver.certify.crds_values import (
     SOURCES,
+    cached_header_read,
     quiet_cached_call,
     remember_crds_values,
     remembering_condition_value,
@@ -139,6 +140,7 @@ def test_they_take_crds_place_only_for_the_source_they_were_checked_against(
     monkeypatch.setattr(utils, "condition_value", utils.condition_value)
     monkeypatch.setattr(data_file, "convert_to_eval_header", data_file.convert_to_eval_header)
     monkeypatch.setattr(utils.CachedFunction, "_readonly", utils.CachedFunction._readonly)
+    monkeypatch.setattr(data_file, "get_header", data_file.get_header)
     own = (utils.condition_value, data_file.convert_to_eval_header)
     own_look_up = utils.CachedFunction._readonly
     name = next(iter(SOURCES))
@@ -146,12 +148,44 @@ def test_they_take_crds_place_only_for_the_source_they_were_checked_against(
     assert remember_crds_values() is False
     assert (utils.condition_value, data_file.convert_to_eval_header) == own
     assert utils.CachedFunction._readonly is own_look_up
+    own_read = data_file.get_header
     monkeypatch.setitem(crds_values.SOURCES, name, source_digests()[name])
     assert remember_crds_values() is True
     assert utils.condition_value is not own[0]
     assert data_file.convert_to_eval_header is not own[1]
     assert utils.CachedFunction._readonly is not own_look_up
+    assert data_file.get_header is not own_read
     assert utils.condition_value("any") == "*"
+
+
+def test_a_header_read_gives_crds_own_and_reads_only_what_is_not_cached(
+        corpus: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    data_file, _utils, _abstract = _crds()
+    projects = {case.name: case.project for case in CASES}
+    reads: list[tuple[object, ...]] = []
+
+    def crds_own(*args: object) -> dict:
+        reads.append(args)
+        return data_file.get_header(*args)
+
+    read = cached_header_read(crds_own, data_file.get_free_header.cache)
+    fits_files = [(name, path) for name, path in corpus.items() if path.suffix == ".fits"]
+    compared = 0
+    for name, path in fits_files:
+        data_file.clear_header_cache()
+        arguments = (str(path), (), path.name, projects[name])
+        try:
+            theirs = data_file.get_header(*arguments)  # now cached
+        except Exception:  # noqa: BLE001  (a file crds cannot read: nothing was cached)
+            continue
+        reads.clear()
+        assert read(*arguments) is theirs
+        assert read(str(path), (), None, projects[name]) == data_file.get_header(
+            str(path), (), None, projects[name])  # not cached under those arguments
+        assert reads == [(str(path), (), None, projects[name])]
+        compared += 1
+    data_file.clear_header_cache()
+    assert compared > 20
 
 
 def test_cached_calls_give_what_crds_own_look_up_gives() -> None:
