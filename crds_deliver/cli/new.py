@@ -3,8 +3,6 @@ terminal."""
 
 from __future__ import annotations
 
-import glob
-import os
 import sys
 from pathlib import Path
 
@@ -111,10 +109,7 @@ def new(
                        outside_root(globs, target.parent) if globs else None)
     write_new(target, render(spec, schema_reference(target)))
     typer.echo(f"wrote {target}")
-    for index, pattern in enumerate(globs):
-        if not glob.glob(os.path.join(target.parent, pattern), recursive=True):
-            typer.echo(f"note: files[{index}] '{pattern}' matches no file yet (--files is "
-                       "read from the current folder)")
+    _note_what_plan_will_find(target, spec)
     todo = load_manifest(target).problems
     if todo:
         typer.echo("still to fill in before it validates:")
@@ -126,3 +121,18 @@ def new(
         typer.echo("tip: the schema line points into this installation of crds-deliver; run "
                    "`crds-deliver schema export` at the repository's root so that new manifests "
                    "point at schemas/delivery.schema.json, which everyone who clones it has")
+
+
+def _note_what_plan_will_find(target: Path, spec: NewManifest) -> None:
+    """The globs' problems as plan will report them (a glob matching no file, or only
+    folders; a file outside the repository; two files of one name), as notes: the manifest
+    is written anyway, and the files may come later."""
+    from crds_deliver.files import resolve_globs
+
+    resolution = resolve_globs(str(target), target.parent, spec.files, lambda _index: (None, None),
+                               spec.files_root)
+    for problem in resolution.problems:
+        typer.echo(f"note: {problem.message}")
+    if resolution.problems:
+        typer.echo("note: --files is read from the current folder and written relative to "
+                   "the manifest's")

@@ -38,8 +38,9 @@ def test_new_manifest_validates_once_required_fields_are_filled(cli, tmp_path: P
     assert result.exit_code == 0, result.stderr
     path = tmp_path / "d/miri.yaml"
     assert result.stdout.startswith(
-        "wrote d/miri.yaml\nnote: files[0] '../refs/*.fits' matches no file yet (--files is read "
-        "from the current folder)\nstill to fill in before it validates:")
+        "wrote d/miri.yaml\nnote: files[0]: '../refs/*.fits' matches no file\n"
+        "note: --files is read from the current folder and written relative to the manifest's\n"
+        "still to fill in before it validates:")
     problems = load_manifest(path).problems
     assert sorted(p.field for p in problems) == sorted(
         f"form.{key.split(':')[0]}" for key in FILLED)
@@ -67,9 +68,9 @@ def test_files_are_read_from_the_current_folder_and_written_from_the_manifests(
     data = yaml.safe_load((repo / "d/miri.yaml").read_text())
     assert data["files"] == ["refs/*.fits", "refs/jwst_miri_dark_0001.fits", "../refs/*.fits"]
     assert "files_root" not in data["options"]
-    assert [line for line in result.stdout.splitlines() if "matches no file" in line] == [
-        "note: files[2] '../refs/*.fits' matches no file yet (--files is read from the "
-        "current folder)"]
+    assert [line for line in result.stdout.splitlines() if line.startswith("note:")] == [
+        "note: files[2]: '../refs/*.fits' matches no file",
+        "note: --files is read from the current folder and written relative to the manifest's"]
 
     shared = tmp_path / "shared/darks"
     shared.mkdir(parents=True)
@@ -79,6 +80,24 @@ def test_files_are_read_from_the_current_folder_and_written_from_the_manifests(
     data = yaml.safe_load((repo / "d/out.yaml").read_text())
     assert data["files"] == ["../../shared/darks/*.fits"]
     assert data["options"]["files_root"] == "../../shared/darks"
+
+
+def test_the_notes_on_files_are_what_plan_will_say(cli, tmp_path: Path) -> None:
+    """A glob matching only a folder matches no file for plan, and two files of one name
+    would replace each other at the server: `new` says so, from plan's own resolution."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "refs/sub").mkdir(parents=True)
+    for folder in ("a", "b"):
+        (repo / folder).mkdir()
+        (repo / folder / "jwst_miri_dark_0001.fits").write_bytes(b"")
+    result = cli("new", "miri.yaml", "-i", "miri", "--files", "refs/*", "--files", "a/*.fits",
+                 "--files", "b/*.fits", "--no-interactive", cwd=repo)
+    assert result.exit_code == 0, result.stderr
+    notes = [line for line in result.stdout.splitlines() if line.startswith("note:")]
+    assert notes[0] == "note: files[0]: 'refs/*' matches no file"
+    assert "have the same name 'jwst_miri_dark_0001.fits'" in notes[1]
+    assert len(notes) == 3
 
 
 def test_every_form_field_is_written_with_its_default(cli, tmp_path: Path) -> None:
