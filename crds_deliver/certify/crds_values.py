@@ -34,6 +34,14 @@ for a header already cached (the certifier's load, the rmap insertion). The stan
 from the cache, where nothing can warn, and leaves every read that is not cached to crds's
 own: 5% of a small HST file's check (0.847 -> 0.819 ms, as above).
 
+A check also works two things out twice: the file's instrument and type
+(`utils.get_file_properties`: deep.py picks the rmap with them, then crds's certifier asks
+again), and the USEAFTER date in crds's standard form (`timestamp.reformat_date`, when the
+certifier and then the rmap turn the header into dataset keywords). The properties are kept
+for the file being checked (deep.py's `_forget` clears them with crds's own caches after each
+file); a date string's form, a pure function of the text, is remembered. 5.5-6% of a small
+HST file's check (0.659 -> 0.606 ms, 1.019 -> 0.796 ms; ratios 0.945, 0.940, as above).
+
 Installed only in a deep-check worker (deep_worker.py), a process of ours alone, as the pinned
 astropy configuration is: a user's process keeps crds as it is.
 """
@@ -68,6 +76,22 @@ SOURCES: dict[str, str] = {
         "81395e62cf594ad9d78bbc3aad0398a48623a8c6e22a64bcb40b56ae2b8cd24e",
     "crds.io.abstract.hijack_warnings":
         "f097cb9ce2f4e686d57297a83d2658b7d8a8ee14444c3d1e8ac942e5f78a37b3",
+    "crds.core.utils.get_file_properties":
+        "ba524129771e61efbd3a84637d67cbd9a898cdc365e1fafc9b3b386b65f256df",
+    "crds.core.timestamp.reformat_date":
+        "35da9936d86a3b2f46b9ce09e7fe40a209c3e8122514e6f011fb76e658556882",
+    "crds.core.timestamp.parse_date":
+        "5f93cbd6a4a6252deecad5bfce088340d8c6190de34789890f23534019be67b9",
+    "crds.core.timestamp.format_date":
+        "358867223e09a4d3749d521aeeb4249907a9ebc1147173c9fa97a57516614453",
+    "crds.core.timestamp.parse_alphabetical_date":
+        "8d8ef0a7e3e5056684dd7dbf01d90ff7807f885dd73020c5c827b14f559a39b8",
+    "crds.core.timestamp.parse_numerical_date":
+        "c61329099c2621dfe312c663d88f5e75483b0205565dfc7e458f7cd23b2e78c0",
+    "crds.core.timestamp.parse_time":
+        "a4babd32577bc9a64c6bf377b2e182504537f7624a0e984f3e3e5b93b8ea6b5c",
+    "crds.core.timestamp.month_num":
+        "a4e2fa5dc184eedbdb1b504ae9a792e90db7311401f8d0b8c3ae7c23b0554463",
     "crds.core.utils.condition_value":
         "62d8a992c4a345f9a226e67cd10562a323b6c19dae4b21dbc2e528b5be7b4702",
     "crds.io.abstract.convert_to_eval_header":
@@ -177,19 +201,49 @@ def cached_header_read(get_header: Callable[..., dict], cache: Mapping[tuple, di
     return read
 
 
+class FileProperties:
+    """crds's `utils.get_file_properties` (instrument and type of a file), worked out once per
+    observatory and file name until `cache` is cleared (deep.py's `_forget`, after each file,
+    since the same name may hold another file next time); a failure is not kept."""
+
+    def __init__(self, get_file_properties: Callable[[str, str], tuple[str, str]]) -> None:
+        self.uncached = get_file_properties
+        self.cache: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def __call__(self, observatory: str, filename: str) -> tuple[str, str]:
+        key = (observatory, filename)
+        if key not in self.cache:
+            self.cache[key] = self.uncached(observatory, filename)
+        return self.cache[key]
+
+
+def remembered_dates(reformat_date: Callable[..., str]) -> Callable[..., str]:
+    """crds's `timestamp.reformat_date`, run once per date text (and separator); a datetime
+    or astropy Time goes to crds's own each time, as does a text it refuses."""
+    by_text = functools.lru_cache(maxsize=_KEPT)(reformat_date)
+
+    def reformatted(date: object, sep: str = " ") -> str:
+        if type(date) is str and type(sep) is str:
+            return by_text(date, sep)
+        return reformat_date(date, sep)
+
+    return reformatted
+
+
 def remember_crds_values() -> bool:
     """Put the stand-ins in crds's place (`crds.core.utils.condition_value`, which its
     callers look up there, `crds.data_file.convert_to_eval_header`, which the certifier
-    calls, the look-up of every cached function, and `crds.data_file.get_header`, which the
-    certifier and deep.py's rmap insertion call); False, with crds left as it is, when its
-    source is not the one checked."""
+    calls, the look-up of every cached function, `crds.data_file.get_header`, which the
+    certifier and deep.py's rmap insertion call, `crds.core.utils.get_file_properties` and
+    `crds.core.timestamp.reformat_date`); False, with crds left as it is, when its source is
+    not the one checked."""
     try:
         if source_digests() != SOURCES:
             return False
     except (OSError, TypeError):  # crds installed without its sources: nothing to compare
         return False
     from crds import data_file
-    from crds.core import log, utils
+    from crds.core import log, timestamp, utils
     from crds.io import abstract
 
     utils.condition_value = remembering_condition_value(utils.condition_value)
@@ -198,6 +252,8 @@ def remember_crds_values() -> bool:
         utils.CachedFunction._readonly, log.THE_LOGGER)
     data_file.get_header = cached_header_read(data_file.get_header,
                                               data_file.get_free_header.cache)
+    utils.get_file_properties = FileProperties(utils.get_file_properties)
+    timestamp.reformat_date = remembered_dates(timestamp.reformat_date)
     return True
 
 

@@ -208,9 +208,12 @@ def _forget(path: Path, project: str) -> None:
     from crds.core import utils
 
     data_file.clear_header_cache()
-    memo = getattr(utils.get_locator_module(project).get_file_properties, "cache", None)
-    if isinstance(memo, dict):  # crds's @utils.cached keeps results in a dict
-        memo.clear()
+    # crds's @utils.cached keeps results in a dict, as the workers' FileProperties does.
+    for properties in (utils.get_locator_module(project).get_file_properties,
+                       utils.get_file_properties):
+        memo = getattr(properties, "cache", None)
+        if isinstance(memo, dict):
+            memo.clear()
 
 
 @cache

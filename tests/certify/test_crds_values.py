@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import math
 import types
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
@@ -17,9 +18,11 @@ from hypothesis import strategies as st
 from crds_deliver.certify import crds_values
 from crds_deliver.certify.crds_values import (
     SOURCES,
+    FileProperties,
     cached_header_read,
     quiet_cached_call,
     remember_crds_values,
+    remembered_dates,
     remembering_condition_value,
     remembering_eval_header,
     source_digests,
@@ -248,3 +251,71 @@ def test_a_worker_judges_as_this_process_with_them(corpus: dict[str, Path]) -> N
             assert isinstance(check, WorkerPool)
             remote = [check(p, p.name, project) for p in paths]
         assert remote == [deep_findings(p, p.name, project) for p in paths]
+
+
+def _outcome(function: Callable[..., object], *args: object) -> object:
+    """What `function(*args)` gives, or the type of what it raises."""
+    try:
+        return function(*args)
+    except Exception as exc:  # noqa: BLE001  (crds raises many kinds)
+        return type(exc)
+
+
+def test_file_properties_are_crds_own_worked_out_once_a_file(
+        corpus: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each corpus file's instrument and type as crds gives them, asked for twice: worked out
+    once when crds can, each time when it raises; and forgotten once a deep check of the file
+    is over."""
+    from crds_deliver.certify.deep import deep_findings
+
+    _data_file, utils, _abstract = _crds()
+    projects = {case.name: case.project for case in CASES}
+    asked: list[str] = []
+
+    def crds_own(observatory: str, filename: str) -> tuple[str, str]:
+        asked.append(filename)
+        return utils.get_file_properties(observatory, filename)
+
+    properties = FileProperties(crds_own)
+    for name, path in corpus.items():
+        asked.clear()
+        theirs = _outcome(utils.get_file_properties, projects[name], str(path))
+        ours = [_outcome(properties, projects[name], str(path)) for _ in range(2)]
+        assert ours == [theirs, theirs], name
+        assert len(asked) == (2 if isinstance(theirs, type) else 1), name
+    monkeypatch.setattr(utils, "get_file_properties", FileProperties(utils.get_file_properties))
+    [(name, path)] = [(n, p) for n, p in corpus.items() if projects[n] == "hst"][:1]
+    deep_findings(path, path.name, "hst")
+    assert utils.get_file_properties.cache == {}
+
+
+_DATES = st.one_of(
+    st.text(max_size=30),
+    st.from_regex(r"\A(Jan|feb|MAR|Sept|dec)[ -/]\d{1,2},? \d{2,4}( \d{1,2}:\d{2}(:\d{2}"
+                  r"(\.\d{1,6})?)?( ?[AaPp][Mm])?)?( UT)?\Z"),
+    st.from_regex(r"\A\d{1,4}[-/]\d{1,2}[-/]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?\Z"),
+    st.sampled_from(["2026-01-01T00:00:00", "Jan 01 2026 00:00:00", "19970114:053714",
+                     "2008-10-15T08:44:44.619 UNDEFINED", "12/21/99 05:42:00 PM", ""]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_DATES, max_size=6), st.sampled_from([" ", "T"]))
+def test_dates_are_reformatted_as_crds_does(dates: list[str], sep: str) -> None:
+    from crds.core import timestamp
+
+    reformatted = remembered_dates(timestamp.reformat_date)
+    for date in dates * 2:  # the second time from what was remembered
+        assert _outcome(reformatted, date, sep) == _outcome(timestamp.reformat_date, date, sep)
+
+
+def test_a_date_that_is_not_text_goes_to_crds_each_time() -> None:
+    import datetime
+
+    from astropy.time import Time
+    from crds.core import timestamp
+
+    reformatted = remembered_dates(timestamp.reformat_date)
+    moment = datetime.datetime(2026, 1, 1, 12, 30)
+    assert reformatted(moment) == timestamp.reformat_date(moment)
+    assert reformatted(Time("2026-01-01T12:30:00")) == timestamp.reformat_date(
+        Time("2026-01-01T12:30:00"))
