@@ -3,7 +3,7 @@
 Split in two halves around the streaming read that digests the file: `Preflight(path)` reads
 only the headers' layout and offers `consumers` for that read (checksum sums); `finish()`
 does the rest. `certify_file` runs both halves with a read of its own, for callers that do
-not hash the file (the sandbox server).
+not hash the file (the Python API, the tests).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from crds_deliver.certify.findings import CertifyResult, Finding, error, info, w
 from crds_deliver.certify.identify import Identity, identify_header
 from crds_deliver.certify.layout import LayoutError, layout_of
 from crds_deliver.certify.matching import rmap_case
-from crds_deliver.certify.memo import recalled, remembered
+from crds_deliver.certify.memo import remembered
 from crds_deliver.certify.structure import Header, check_structure
 from crds_deliver.files import Consumer, Digest, digest_bytes, digest_file, read_if_small
 from crds_deliver.problems import Severity
@@ -198,15 +198,9 @@ def read_and_check(path: Path, project: str, name: str | None = None,
     return preflight, digest_file(path, preflight.consumers, advance)
 
 
-def certify_file(path: Path, project: str, sha256: str | None = None) -> CertifyResult:
+def certify_file(path: Path, project: str) -> CertifyResult:
     """Certify one reference file for `project` (hst, jwst, roman) without a manifest. The
-    one read feeds the FITS sums and a sha256, which names the bytes for the verdict memo.
-    A caller that has just hashed the file passes its `sha256`: a verdict this process
-    reached on those bytes is then taken without reading the file at all."""
-    if sha256 is not None:
-        found = recalled(path, str(path), project, sha256)
-        if found is not None:
-            return found
+    one read feeds the FITS sums and a sha256, which names the bytes for the verdict memo."""
     try:
         preflight, digest = read_and_check(path, project)
     except OSError as exc:

@@ -66,19 +66,18 @@ def test_the_sandbox_takes_plans_verdict_on_a_copy(tmp_path: Path) -> None:
         planned.instrument, planned.reftype, planned.case, planned.keywords)
 
 
-def test_a_caller_that_hashed_the_file_gets_the_verdict_without_a_read(tmp_path: Path) -> None:
-    """certify_file with the sha256 of the bytes (the sandbox's first read computes it) takes
-    a remembered verdict without opening the file: here it is gone, and the verdict is still
-    the one reached on its bytes; an unknown digest certifies the file as it is."""
+def test_a_verdict_is_recalled_by_the_digest_without_a_read(tmp_path: Path) -> None:
+    """A verdict remembered on a file's bytes is recalled by their sha256 without opening any
+    file (here the copy is gone), re-addressed to the copy; an unknown digest recalls
+    nothing."""
     original = write_hst_ref(tmp_path / "repo" / "a1b2c3d4i_bia.fits",
                              overrides={"DETECTOR": "NOPE"})
     sha256 = digest_file(original).sha256
     planned = certify_file(original, "hst")
     gone = tmp_path / "staging" / original.name
-    served = certify_file(gone, "hst", sha256)
+    served = memo.recalled(gone, str(gone), "hst", sha256)
+    assert served is not None
     assert [f.message for f in served.findings] == [
         f.message.replace(str(original), str(gone)) for f in planned.findings]
     assert not served.ok and {f.file for f in served.findings} == {str(gone)}
-    unknown = certify_file(gone, "hst", "00" * 32)
-    assert [f.message for f in unknown.findings] != [f.message for f in served.findings]
-    assert any("cannot read" in f.message for f in unknown.findings)
+    assert memo.recalled(gone, str(gone), "hst", "00" * 32) is None
