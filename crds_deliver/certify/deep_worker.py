@@ -1,9 +1,10 @@
 """Deep-check worker processes: `python -m crds_deliver.certify.deep_worker PROJECT FDS...`.
 
 One interpreter imports crds and the project's datamodels, pins astropy's configuration
-(pinned_config.py) and crds's settings (deep.py's _CrdsSettings), makes crds remember its
-per-value header work (crds_values.py) and asdf the schemas it parses (asdf_schemas.py), then
-forks one copy of itself per further worker: the import is about a second of CPU for HST and
+(pinned_config.py) and crds's settings (deep.py's _CrdsSettings), puts crds_values.py's
+stand-ins in crds's place (its per-value header work remembered, its cached calls and header
+reads without their bookkeeping) and makes asdf keep the schemas it parses (asdf_schemas.py),
+then forks one copy of itself per further worker: the import is about a second of CPU for HST and
 several for JWST, and paying it once instead of once per worker leaves that core to plan's
 hashing. Forking is safe here because this process is ours alone and has one thread (the
 imports start none; tests/certify/test_deep_workers.py checks it), and the copies share the
