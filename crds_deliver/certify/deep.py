@@ -241,7 +241,7 @@ def _rmap_update(certifier: _Certifier, path: Path, name: str, project: str) -> 
         header = data_file.get_header(str(path), (), path.name, project)
         header = data_file.ensure_keys_defined(
             header, needed_keys=tuple(rmap.get_reference_parkeys()))  # type: ignore[attr-defined]
-        rmap.insert_header_reference(  # type: ignore[attr-defined]
+        rmap.check_insertion(  # type: ignore[attr-defined]
             rmap.reference_to_dataset_header(header), path.name)  # type: ignore[attr-defined]
     except Exception as exc:  # noqa: BLE001
         text = clean(str(exc))

@@ -7,25 +7,62 @@ changes only the copy's selector, and the offline rmap never changes, so a copy 
 the rmap's other attributes (its header, its parameters, the expressions crds compiled from
 them) and gets a selector of its own, unpickled from the empty one the rmap was made with
 (crds pickles its rmaps and selectors itself): 0.02 ms.
+
+A deep check inserts each file only to see whether crds refuses it (`check_insertion`). In an
+rmap of Match then UseAfter selectors, crds validates the Match values against the type's
+`_ld.tpn` lists and builds the UseAfter selector without looking at its date (an UNDEFINED or
+unparsable DATE-OBS inserts as well as a good one): whether an insertion succeeds depends on
+the Match values alone. Each rmap remembers the Match values it accepted, and a later file with
+the same ones is not inserted again: the insertion was 30% of a small HST file's deep check,
+and the files of one delivery mostly share their Match values.
 """
 
 from __future__ import annotations
 
 import pickle
 
+from crds.core import config
 from crds.core.rmap import ReferenceMapping
+
+
+_REMEMBERED_PER_RMAP = 4096
 
 
 class OfflineRules(ReferenceMapping):
     """A ReferenceMapping whose copies share its attributes and unpickle its first selector."""
 
     _pristine_selector: bytes = b""  # its copies have none, and copy themselves as crds does
+    _accepted: set[tuple[object, ...]]
 
     @classmethod
     def from_text(cls, text: str, name: str) -> OfflineRules:
         rules = cls.from_string(text, basename=name, ignore_checksum=True)
         rules._pristine_selector = pickle.dumps(rules.selector)
+        rules._accepted = set()
         return rules
+
+    def check_insertion(self, header: dict[str, str], reffile: str) -> None:
+        """Raise what crds raises when it cannot insert `reffile` with the dataset keywords
+        `header` into this rmap (`insert_header_reference`); return when it can."""
+        key = self._match_values(header) if self._pristine_selector else None
+        if key is not None and key in self._accepted:
+            return
+        self.insert_header_reference(header, reffile)
+        if key is not None:
+            if len(self._accepted) >= _REMEMBERED_PER_RMAP:
+                self._accepted.clear()
+            self._accepted.add(key)
+
+    def _match_values(self, header: dict[str, str]) -> tuple[object, ...] | None:
+        """What an insertion's success depends on (see the module's docstring), or None where
+        that is more: other selector classes, crds's header variations, a missing keyword."""
+        parkey, classes = self.selector.parkey, self.selector.class_list
+        if (classes != ("Match", "UseAfter") or len(parkey) != 2
+                or self._rmap_update_headers is not None
+                or not all(name in header for name in parkey[0])):
+            return None
+        return (bool(config.ALLOW_BAD_PARKEY_VALUES),
+                *(header[name] for name in parkey[0]))
 
     def copy(self) -> ReferenceMapping:
         if not self._pristine_selector:
@@ -33,6 +70,6 @@ class OfflineRules(ReferenceMapping):
         # Not copy.copy: crds's __setstate__ would compile the rmap's expressions again.
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
-        del new.__dict__["_pristine_selector"]
+        del new.__dict__["_pristine_selector"], new.__dict__["_accepted"]
         new.selector = pickle.loads(self._pristine_selector)  # noqa: S301  (made above)
         return new

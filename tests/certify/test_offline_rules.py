@@ -66,3 +66,41 @@ def test_inserting_into_a_copy_adds_and_refuses_as_crds_does(tmp_path: Path) -> 
         ReferenceMapping.copy(rules).selector.insert(header, bad.name, rules.tpn_valid_values)
     assert type(ours.value) is type(theirs.value) and str(ours.value) == str(theirs.value)
     data_file.clear_header_cache()
+
+
+def test_crds_inserts_whatever_the_useafter_date(tmp_path: Path) -> None:
+    """The premise of check_insertion's memory: crds's own insertion into an rmap of Match then
+    UseAfter selectors does not read the date. If a crds release starts to, this fails, and
+    check_insertion must remember the dates too."""
+    from crds.core.rmap import ReferenceMapping
+
+    rules = _rules("hst", "wfc3", "biasfile")
+    header = _dataset_header(rules, write_hst_ref(tmp_path / "w0000001i_bia.fits"))
+    for date in ("UNDEFINED", "not a date", "2026-13-45", ""):
+        crds_copy = ReferenceMapping.copy(rules)
+        crds_copy.selector.insert({**header, "DATE-OBS": date}, "w0000001i_bia.fits",
+                                  rules.tpn_valid_values)
+        assert "w0000001i_bia.fits" in crds_copy.format()
+
+
+def test_check_insertion_remembers_what_it_accepted_and_nothing_else(tmp_path: Path) -> None:
+    rules = _rules("hst", "wfc3", "biasfile")
+    good = _dataset_header(rules, write_hst_ref(tmp_path / "w0000001i_bia.fits"))
+    bad = _dataset_header(rules, write_hst_ref(tmp_path / "w0000002i_bia.fits",
+                                               overrides={"DETECTOR": "NIR"}))
+    assert not rules._accepted
+    rules.check_insertion(good, "w0000001i_bia.fits")
+    assert len(rules._accepted) == 1
+    # Another date with the same Match values: accepted without another insertion.
+    rules.check_insertion({**good, "DATE-OBS": "2027-02-03"}, "w0000003i_bia.fits")
+    assert len(rules._accepted) == 1
+    # Other Match values are inserted, refused as crds refuses them, and each time.
+    for _ in range(2):
+        with pytest.raises(Exception, match="parameter='DETECTOR' value='NIR'"):  # noqa: PT011
+            rules.check_insertion(bad, "w0000002i_bia.fits")
+    assert len(rules._accepted) == 1
+    # A copy (an rmap with an insertion in it) does not use the pristine rmap's memory.
+    changed = rules.insert(good, "w0000001i_bia.fits")
+    with pytest.raises(Exception, match="parameter='DETECTOR' value='NIR'"):  # noqa: PT011
+        changed.check_insertion(bad, "w0000002i_bia.fits")
+    assert not hasattr(changed, "_accepted")
