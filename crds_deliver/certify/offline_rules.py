@@ -24,7 +24,6 @@ import pickle
 from crds.core import config
 from crds.core.rmap import ReferenceMapping
 
-
 _REMEMBERED_PER_RMAP = 4096
 
 
@@ -33,12 +32,17 @@ class OfflineRules(ReferenceMapping):
 
     _pristine_selector: bytes = b""  # its copies have none, and copy themselves as crds does
     _accepted: set[tuple[object, ...]]
+    _match_names: tuple[str, ...] | None  # the Match keywords, when they decide an insertion
 
     @classmethod
     def from_text(cls, text: str, name: str) -> OfflineRules:
         rules = cls.from_string(text, basename=name, ignore_checksum=True)
         rules._pristine_selector = pickle.dumps(rules.selector)
         rules._accepted = set()
+        parkey, classes = rules.selector.parkey, rules.selector.class_list
+        simple = (classes == ("Match", "UseAfter") and len(parkey) == 2
+                  and rules._rmap_update_headers is None)  # no header variations of crds's
+        rules._match_names = tuple(parkey[0]) if simple else None
         return rules
 
     def check_insertion(self, header: dict[str, str], reffile: str) -> None:
@@ -55,14 +59,11 @@ class OfflineRules(ReferenceMapping):
 
     def _match_values(self, header: dict[str, str]) -> tuple[object, ...] | None:
         """What an insertion's success depends on (see the module's docstring), or None where
-        that is more: other selector classes, crds's header variations, a missing keyword."""
-        parkey, classes = self.selector.parkey, self.selector.class_list
-        if (classes != ("Match", "UseAfter") or len(parkey) != 2
-                or self._rmap_update_headers is not None
-                or not all(name in header for name in parkey[0])):
+        that is more (a missing keyword, or an rmap `_match_names` says is not that simple)."""
+        if self._match_names is None or not all(name in header for name in self._match_names):
             return None
         return (bool(config.ALLOW_BAD_PARKEY_VALUES),
-                *(header[name] for name in parkey[0]))
+                *(header[name] for name in self._match_names))
 
     def copy(self) -> ReferenceMapping:
         if not self._pristine_selector:
@@ -70,6 +71,7 @@ class OfflineRules(ReferenceMapping):
         # Not copy.copy: crds's __setstate__ would compile the rmap's expressions again.
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
-        del new.__dict__["_pristine_selector"], new.__dict__["_accepted"]
+        for own in ("_pristine_selector", "_accepted", "_match_names"):
+            del new.__dict__[own]
         new.selector = pickle.loads(self._pristine_selector)  # noqa: S301  (made above)
         return new
