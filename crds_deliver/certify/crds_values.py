@@ -230,7 +230,7 @@ def remembered_dates(reformat_date: Callable[..., str]) -> Callable[..., str]:
     return reformatted
 
 
-def remember_crds_values() -> bool:
+def install_crds_stand_ins() -> bool:
     """Put the stand-ins in crds's place (`crds.core.utils.condition_value`, which its
     callers look up there, `crds.data_file.convert_to_eval_header`, which the certifier
     calls, the look-up of every cached function, `crds.data_file.get_header`, which the

@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 from crds_deliver.certify.asdf_schemas import keep_parsed_schemas
-from crds_deliver.certify.crds_values import remember_crds_values
+from crds_deliver.certify.crds_values import install_crds_stand_ins
 from crds_deliver.certify.deep import deep_findings, import_crds, pin_crds_settings
 from crds_deliver.certify.pinned_config import pin_astropy_config
 from crds_deliver.certify.worker_messages import read_message, write_message
@@ -77,7 +77,7 @@ def main() -> None:
     import_crds(project)
     pin_astropy_config()
     pin_crds_settings()
-    remember_crds_values()
+    install_crds_stand_ins()
     keep_parsed_schemas()
     copies = [_fork(own, [p for p in pipes if p != own], project) for own in pipes[1:]]
     _close(pipes[1:])

@@ -20,8 +20,8 @@ from crds_deliver.certify.crds_values import (
     SOURCES,
     FileProperties,
     cached_header_read,
+    install_crds_stand_ins,
     quiet_cached_call,
-    remember_crds_values,
     remembered_dates,
     remembering_condition_value,
     remembering_eval_header,
@@ -148,12 +148,12 @@ def test_they_take_crds_place_only_for_the_source_they_were_checked_against(
     own_look_up = utils.CachedFunction._readonly
     name = next(iter(SOURCES))
     monkeypatch.setitem(crds_values.SOURCES, name, "0" * 64)  # another crds
-    assert remember_crds_values() is False
+    assert install_crds_stand_ins() is False
     assert (utils.condition_value, data_file.convert_to_eval_header) == own
     assert utils.CachedFunction._readonly is own_look_up
     own_read = data_file.get_header
     monkeypatch.setitem(crds_values.SOURCES, name, source_digests()[name])
-    assert remember_crds_values() is True
+    assert install_crds_stand_ins() is True
     assert utils.condition_value is not own[0]
     assert data_file.convert_to_eval_header is not own[1]
     assert utils.CachedFunction._readonly is not own_look_up
