@@ -152,3 +152,19 @@ def test_a_deep_check_here_leaves_crds_settings_as_it_found_them(tmp_path: Path)
     finally:
         config.FITS_VERIFY_CHECKSUM.set(str(verify))
         config.EXPLICIT_GARBAGE_COLLECTION.set(str(collect))
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["collector on", "collector off"])
+def test_the_import_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> None:
+    """import_crds pauses the collector for the import (deep.py, _collector_paused): a user's
+    process gets it back on, and one that had turned it off keeps it off."""
+    pytest.importorskip("crds")
+    code = ("import gc\n"
+            f"gc.enable() if {enabled} else gc.disable()\n"
+            "from crds_deliver.certify.deep import import_crds\n"
+            "assert import_crds('hst') is not None\n"
+            "print(gc.isenabled())\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=600, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(enabled)]
