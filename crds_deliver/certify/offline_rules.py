@@ -24,6 +24,7 @@ import pickle
 from crds.core import config
 from crds.core.rmap import ReferenceMapping
 
+# A bound for a process that checks files for a long time (the sandbox, a notebook).
 _REMEMBERED_PER_RMAP = 4096
 
 
@@ -59,11 +60,12 @@ class OfflineRules(ReferenceMapping):
 
     def _match_values(self, header: dict[str, str]) -> tuple[object, ...] | None:
         """What an insertion's success depends on (see the module's docstring), or None where
-        that is more (a missing keyword, or an rmap `_match_names` says is not that simple)."""
-        if self._match_names is None or not all(name in header for name in self._match_names):
+        that is more (a missing keyword or a value that is not text, or an rmap whose
+        `_match_names` say it is not that simple)."""
+        names = self._match_names
+        if names is None or not all(isinstance(header.get(name), str) for name in names):
             return None
-        return (bool(config.ALLOW_BAD_PARKEY_VALUES),
-                *(header[name] for name in self._match_names))
+        return (bool(config.ALLOW_BAD_PARKEY_VALUES), *(header[name] for name in names))
 
     def copy(self) -> ReferenceMapping:
         if not self._pristine_selector:

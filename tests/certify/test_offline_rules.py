@@ -99,6 +99,13 @@ def test_check_insertion_remembers_what_it_accepted_and_nothing_else(tmp_path: P
         with pytest.raises(Exception, match="parameter='DETECTOR' value='NIR'"):  # noqa: PT011
             rules.check_insertion(bad, "w0000002i_bia.fits")
     assert len(rules._accepted) == 1
+    # A Match value that is not text is left to crds each time, and not remembered.
+    odd = {**good, "CCDAMP": ["ABCD"]}  # unhashable too
+    with pytest.raises(Exception) as theirs:  # noqa: PT011  (crds raises its own classes)
+        rules.insert_header_reference(odd, "w0000004i_bia.fits")
+    with pytest.raises(type(theirs.value)):
+        rules.check_insertion(odd, "w0000004i_bia.fits")
+    assert len(rules._accepted) == 1
     # A copy (an rmap with an insertion in it) does not use the pristine rmap's memory.
     changed = rules.insert(good, "w0000001i_bia.fits")
     with pytest.raises(Exception, match="parameter='DETECTOR' value='NIR'"):  # noqa: PT011
