@@ -83,7 +83,8 @@ def test_crds_inserts_whatever_the_useafter_date(tmp_path: Path) -> None:
         assert "w0000001i_bia.fits" in crds_copy.format()
 
 
-def test_check_insertion_remembers_what_it_accepted_and_nothing_else(tmp_path: Path) -> None:
+def test_check_insertion_remembers_what_it_accepted_and_nothing_else(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rules = _rules("hst", "wfc3", "biasfile")
     good = _dataset_header(rules, write_hst_ref(tmp_path / "w0000001i_bia.fits"))
     bad = _dataset_header(rules, write_hst_ref(tmp_path / "w0000002i_bia.fits",
@@ -92,7 +93,12 @@ def test_check_insertion_remembers_what_it_accepted_and_nothing_else(tmp_path: P
     rules.check_insertion(good, "w0000001i_bia.fits")
     assert len(rules._accepted) == 1
     # Another date with the same Match values: accepted without another insertion.
-    rules.check_insertion({**good, "DATE-OBS": "2027-02-03"}, "w0000003i_bia.fits")
+    with monkeypatch.context() as patched:
+        def no_insertion(*_args: object) -> None:
+            raise AssertionError("inserted again")
+
+        patched.setattr(rules, "insert_header_reference", no_insertion)
+        rules.check_insertion({**good, "DATE-OBS": "2027-02-03"}, "w0000003i_bia.fits")
     assert len(rules._accepted) == 1
     # Other Match values are inserted, refused as crds refuses them, and each time.
     for _ in range(2):
