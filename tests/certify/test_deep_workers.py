@@ -48,6 +48,21 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def test_the_workers_end_cleanly_with_the_plan(tmp_path: Path) -> None:
+    """A worker ends without the interpreter's teardown (deep_worker.py): its exit handlers
+    run, and it exits with status 0 once its forked copy has ended."""
+    files = _biases(tmp_path, 3)
+    pool = WorkerPool("hst", 2)
+    try:
+        for path in files:
+            pool(path, path.name, "hst")
+        copy = pool.pids[1]
+    finally:
+        pool.close()
+    assert pool.process.returncode == 0
+    assert not _alive(copy)
+
+
 def test_workers_give_the_findings_this_process_gives(tmp_path: Path) -> None:
     [good, bad] = _biases(tmp_path, 2)[::-1]
     with deep_checker("hst", POOL_MIN_FILES) as check:
