@@ -269,10 +269,8 @@ def plan_loaded(loaded: LoadResult, *, on_progress: Progress | None = None,
     plan.problems += resolution.problems
     threads = max(1, min(MAX_WORKERS, os.cpu_count() or 1, len(resolution.files)))
     with deep_pool.deep_checker(manifest.project, len(resolution.files)) as deep_check:
-        if isinstance(deep_check, deep_pool.WorkerPool):
-            # Threads that wait for a worker's answer hold no core: enough of them to keep
-            # each worker's queue of requests full.
-            threads = min(len(resolution.files), threads + deep_check.feeders)
+        threads = max(1, min(len(resolution.files),
+                             threads + deep_pool.feeder_threads(deep_check)))
         with ThreadPoolExecutor(max_workers=threads) as pool:
             plan.files = list(pool.map(
                 lambda f: _certify_one(f, manifest.project, on_progress, deep_check),

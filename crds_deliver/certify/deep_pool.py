@@ -230,6 +230,12 @@ class WorkerPool:
             worker.join()
 
 
+def feeder_threads(check: DeepCheck) -> int:
+    """Threads a plan adds for `check`: a WorkerPool's feeders, which wait for the workers'
+    answers and hold no core; none for the checks made in plan's own threads."""
+    return check.feeders if isinstance(check, WorkerPool) else 0
+
+
 @contextlib.contextmanager
 def deep_checker(project: str, files: int) -> Iterator[DeepCheck]:
     """crds's certifier for a plan of `files` files: `deep_findings` in this process (its

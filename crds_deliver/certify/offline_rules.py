@@ -33,7 +33,8 @@ class OfflineRules(ReferenceMapping):
 
     _pristine_selector: bytes = b""  # its copies have none, and copy themselves as crds does
     _accepted: set[tuple[object, ...]]
-    _match_names: tuple[str, ...] | None  # the Match keywords, when they decide an insertion
+    # The Match keywords, when they decide an insertion (copies: None, nothing remembered).
+    _match_names: tuple[str, ...] | None = None
 
     @classmethod
     def from_text(cls, text: str, name: str) -> OfflineRules:
@@ -49,7 +50,7 @@ class OfflineRules(ReferenceMapping):
     def check_insertion(self, header: dict[str, str], reffile: str) -> None:
         """Raise what crds raises when it cannot insert `reffile` with the dataset keywords
         `header` into this rmap (`insert_header_reference`); return when it can."""
-        key = self._match_values(header) if self._pristine_selector else None
+        key = self._match_values(header)
         if key is not None and key in self._accepted:
             return
         self.insert_header_reference(header, reffile)
@@ -62,10 +63,12 @@ class OfflineRules(ReferenceMapping):
         """What an insertion's success depends on (see the module's docstring), or None where
         that is more (a missing keyword or a value that is not text, or an rmap whose
         `_match_names` say it is not that simple)."""
-        names = self._match_names
-        if names is None or not all(isinstance(header.get(name), str) for name in names):
+        if self._match_names is None:
             return None
-        return (bool(config.ALLOW_BAD_PARKEY_VALUES), *(header[name] for name in names))
+        values = tuple(header.get(name) for name in self._match_names)
+        if not all(isinstance(value, str) for value in values):
+            return None
+        return (bool(config.ALLOW_BAD_PARKEY_VALUES), *values)
 
     def copy(self) -> ReferenceMapping:
         if not self._pristine_selector:
