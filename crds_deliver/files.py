@@ -55,6 +55,7 @@ class ResolvedFile:
 
     path: Path
     relative: str
+    size: int  # when the globs were resolved (plan reads the file's own size again)
     entry: int | None = None  # index of the manifest's files[] glob that found it
 
 
@@ -96,14 +97,14 @@ def allowed_roots(manifest_folder: Path, files_root: str | None) -> list[Path]:
     return roots
 
 
-def _special_kind(path: str) -> str | None:
-    """None for a regular file (through symbolic links), else what it is ("a folder", "a
+def _regular_size(path: str) -> int | str:
+    """The size of a regular file (through symbolic links), else what it is ("a folder", "a
     FIFO (named pipe)", ..., "unreadable" for a dangling link or a link loop)."""
     try:
-        mode = os.stat(path).st_mode
+        status = os.stat(path)
     except OSError:
         return "unreadable"
-    return None if stat.S_ISREG(mode) else file_kind(mode)
+    return status.st_size if stat.S_ISREG(status.st_mode) else file_kind(status.st_mode)
 
 
 def _inside(path: Path, roots: Iterable[Path]) -> bool:
@@ -170,20 +171,20 @@ def resolve_globs(manifest_file: str, folder: Path, patterns: Sequence[str],
             problem(f"{where}: '{pattern}' matches more than {MAX_MATCHES} paths; a delivery "
                     f"holds at most {MAX_MATCHES} files: narrow the glob")
             continue
-        matches = []
+        matches: list[tuple[str, int]] = []
         for match in sorted(found):
-            kind = _special_kind(match)
-            if kind in ("a folder", "unreadable"):
+            size_or_kind = _regular_size(match)
+            if size_or_kind in ("a folder", "unreadable"):
                 continue  # folders, dangling links and link loops were never deliverable
-            if kind:
-                problem(f"{where}: '{os.path.relpath(match, folder)}' is {kind}, not a "
-                        "regular file; only regular files can be delivered")
+            if isinstance(size_or_kind, str):
+                problem(f"{where}: '{os.path.relpath(match, folder)}' is {size_or_kind}, "
+                        "not a regular file; only regular files can be delivered")
                 continue
-            matches.append(match)
+            matches.append((match, size_or_kind))
         if not matches and not any(p.field == where for p in result.problems):
             problem(f"{where}: '{pattern}' matches no file")
             continue
-        for match in matches:
+        for match, size in matches:
             path = Path(match)
             real, relative, inside = folders.place(match)
             if not inside:
@@ -196,7 +197,7 @@ def resolve_globs(manifest_file: str, folder: Path, patterns: Sequence[str],
             if real in seen:
                 continue
             seen[real] = relative
-            result.files.append(ResolvedFile(path, relative, index))
+            result.files.append(ResolvedFile(path, relative, size, index))
     by_name: dict[str, ResolvedFile] = {}
     for item in result.files:
         # Located at the glob that found the file, so the manifest line to change is named.

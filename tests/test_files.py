@@ -49,6 +49,18 @@ def test_globs_are_relative_sorted_deduplicated_and_recursive(tmp_path: Path) ->
                                                   "refs/deep/er/c_drk.fits"]
 
 
+def test_each_file_comes_with_its_size_through_links(tmp_path: Path) -> None:
+    """plan chooses its threads by the files' sizes (plan_threads): read from the stat the
+    resolution makes anyway, a symbolic link's being its target's."""
+    folder = _repo(tmp_path) / "deliveries"
+    _touch(folder / "refs" / "a_drk.fits", b"x" * 2880)
+    _touch(folder / "refs" / "b_drk.fits", b"")
+    (folder / "refs" / "c_drk.fits").symlink_to(_touch(folder / "data" / "c.bin", b"y" * 5))
+    result = _resolve(folder, ["refs/*.fits"])
+    assert [(f.relative, f.size) for f in result.files] == [
+        ("refs/a_drk.fits", 2880), ("refs/b_drk.fits", 0), ("refs/c_drk.fits", 5)]
+
+
 def test_a_glob_matching_nothing_is_a_located_problem(tmp_path: Path) -> None:
     folder = _repo(tmp_path)
     result = _resolve(folder, ["refs/*.fits"])
