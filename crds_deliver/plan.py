@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import statistics
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ from crds_deliver.certify.delivery import CertifiedFile, certify_delivery
 from crds_deliver.certify.preflight import concluded, read_and_check
 from crds_deliver.decision import DecisionError, decision_file, how_to_decide, read_decision
 from crds_deliver.files import ResolvedFile, resolve_globs
+from crds_deliver.filesystems import on_local_disks
 from crds_deliver.manifest import LoadResult, Manifest, load_manifest
 from crds_deliver.problems import Problem, Severity
 from crds_deliver.record import (
@@ -38,6 +40,8 @@ from crds_deliver.rules.planning import plan_rules
 
 Progress = Callable[[str, int, int], None]  # (file shown, bytes read so far, file size)
 MAX_WORKERS = 4
+# Small files on local disks are read and checked in one thread (plan_threads).
+SMALL_FILE = 128 * 1024
 PIN_FIELD = "pinned"
 
 
@@ -267,7 +271,7 @@ def plan_loaded(loaded: LoadResult, *, on_progress: Progress | None = None,
                                lambda i: manifest.locate(("files", i)),
                                manifest.options.files_root)
     plan.problems += resolution.problems
-    threads = max(1, min(MAX_WORKERS, os.cpu_count() or 1, len(resolution.files)))
+    threads = plan_threads(resolution.files)
     with deep_pool.deep_checker(manifest.project, len(resolution.files)) as deep_check:
         threads = max(1, min(len(resolution.files),
                              threads + deep_pool.feeder_threads(deep_check)))
@@ -283,6 +287,24 @@ def plan_loaded(loaded: LoadResult, *, on_progress: Progress | None = None,
     plan.problems += pin_problems(manifest, plan.files)
     decide(plan)
     return plan
+
+
+def plan_threads(files: list[ResolvedFile]) -> int:
+    """Threads that read and check `files`: one a core (at most MAX_WORKERS), or one for
+    small files (median size up to SMALL_FILE) on local disks.
+
+    Why: most of a small file's plan is Python (its header, the checks), which holds the GIL,
+    and a second thread only fought the first for it: 2,000 biases of 43 KB, alternating, one
+    thread against two: 18% less CPU and 12% less wall time (read-ahead threads feeding one
+    thread: no less CPU than two). Larger files are mostly hashing, which runs in parallel
+    (200 of 1 MB: the same CPU, 1.5x the wall time in one thread), and on a network file
+    system the threads overlap its round trips (filesystems.py)."""
+    if not files:
+        return 1
+    if statistics.median_low(f.size for f in files) <= SMALL_FILE and \
+            on_local_disks({f.path.parent for f in files}):
+        return 1
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1, len(files)))
 
 
 _TOP_KEY = re.compile(r"^[^\s#-]")
