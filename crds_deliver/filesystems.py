@@ -44,14 +44,13 @@ def _unescaped(point: str) -> str:
 
 def file_system_type(folder: Path, types: dict[str, str]) -> str | None:
     """The type of the file system `folder` (links resolved) lives on: its deepest mount
-    point's."""
-    real = os.path.realpath(folder)
-    best: str | None = None
-    for point in types:
-        inside = real == point or real.startswith(point.rstrip("/") + "/")
-        if inside and (best is None or len(point) > len(best)):
-            best = point
-    return types[best] if best is not None else None
+    point's, found by walking up from the folder (a look-up a level, however many mounts)."""
+    real = Path(os.path.realpath(folder))
+    for level in (real, *real.parents):
+        found = types.get(str(level))
+        if found is not None:
+            return found
+    return None
 
 
 def on_local_disks(folders: Iterable[Path]) -> bool:
