@@ -66,6 +66,6 @@ def test_links_are_followed_to_the_file_system_they_lead_to(tmp_path: Path,
     link = tmp_path / "link"
     link.symlink_to(real)
     table.write_text(f"22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
-                     f"40 22 0:35 / {real} rw - nfs server:/x rw\n")
+                     f"40 22 0:35 / {real.resolve()} rw - nfs server:/x rw\n")
     assert not on_local_disks([link])
     assert on_local_disks([tmp_path])
