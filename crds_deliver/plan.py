@@ -1,9 +1,10 @@
 """The Plan: what `apply` would do with each manifest, and why, decided offline.
 
-A plan resolves the manifest's globs, digests and certifies every file (one read per file,
-files in parallel), checks the delivery against its form and its pinned digests, and reads the
-result record to tell a finished delivery (SKIP) from an interrupted one (RESUME). Reviewers
-read the plan in the pull request; apply executes exactly this.
+A plan resolves the manifest's globs, digests and certifies every file (one read per file;
+files in parallel, except small ones on local disks: plan_threads), checks the delivery against
+its form and its pinned digests, and reads the result record to tell a finished delivery (SKIP)
+from an interrupted one (RESUME). Reviewers read the plan in the pull request; apply executes
+exactly this.
 """
 
 from __future__ import annotations
