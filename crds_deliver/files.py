@@ -9,7 +9,9 @@ Digests (size, sha1 for CRDS's duplicate check, sha256 for pinning) come from a 
 with two reused buffers, so memory does not grow with file size. In a file of several chunks
 every consumer (sha1, sha256, the FITS sums) works in a thread of its own while the next chunk
 is read (hashlib and numpy release the GIL), so the slowest consumer, not the sum of all of
-them, sets the pace.
+them, sets the pace. On a local disk, a file of several chunks is mapped instead, a window at
+a time, under a read lease (leases.py): the consumers read the page cache itself, without
+the copy into a buffer that cost a fifth of plan's CPU on large files.
 """
 
 from __future__ import annotations
@@ -17,19 +19,24 @@ from __future__ import annotations
 import glob
 import hashlib
 import itertools
+import mmap
 import os
 import re
 import stat
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from crds_deliver.bounded import file_kind
+from crds_deliver.leases import read_lease
 from crds_deliver.problems import Problem
 
 CHUNK = 4 * 1024 * 1024
+# The part of a file mapped at a time: mapped pages count in the resident memory, and the
+# consumers wait for each other once a window (smaller windows cost more: 4 MB, 15% more).
+WINDOW = 16 * 1024 * 1024
 FILES_ROOT_ENV = "CRDS_DELIVER_FILES_ROOT"
 
 Consumer = Callable[[memoryview, int], None]
@@ -217,15 +224,23 @@ def resolve_globs(manifest_file: str, folder: Path, patterns: Sequence[str],
 
 
 def stream(path: Path, consumers: Sequence[Consumer],
-           on_bytes: Callable[[int], None] | None = None, chunk: int = CHUNK) -> int:
+           on_bytes: Callable[[int], None] | None = None, chunk: int = CHUNK,
+           mapped: bool = False) -> int:
     """Read `path` once, feeding every consumer every chunk in file order; return the size.
 
     A file of one chunk is consumed in this thread (starting threads would cost more than
-    they save); a longer one goes through `_stream_in_threads`."""
+    they save); a longer one goes through `_stream_mapped` when `mapped` (the caller knows
+    the file is on a local disk: a network file system's errors would reach a mapping as
+    SIGBUS) and a read lease is granted, else through `_stream_in_threads`."""
     with path.open("rb", buffering=0) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if mapped and size > chunk and len(consumers) > 1:
+            with read_lease(handle.fileno()) as leased:
+                if leased:
+                    return _stream_mapped(handle.fileno(), consumers, on_bytes)
         # A small file gets a buffer its size (plus one byte, to see the end in one read):
         # zeroing a 4 MB buffer per file would cost more than reading a 20 kB one.
-        buffer = bytearray(min(chunk, os.fstat(handle.fileno()).st_size + 1))
+        buffer = bytearray(min(chunk, size + 1))
         count = handle.readinto(buffer)
         if count < len(buffer) or len(consumers) < 2:
             return _stream_here(handle, buffer, count, consumers, on_bytes)
@@ -277,6 +292,25 @@ def _stream_in_threads(handle: BinaryIO, first: bytearray, count: int,
     return offset
 
 
+def _stream_mapped(fd: int, consumers: Sequence[Consumer],
+                   on_bytes: Callable[[int], None] | None) -> int:
+    """Each consumer in a thread of its own over the same mapped window of the file, a window
+    after the other. The caller holds a read lease, so the size cannot change under it."""
+    size = os.fstat(fd).st_size
+    with ThreadPoolExecutor(len(consumers), thread_name_prefix="digest") as workers:
+        for offset in range(0, size, WINDOW):
+            length = min(WINDOW, size - offset)
+            with mmap.mmap(fd, length, offset=offset, access=mmap.ACCESS_READ) as window, \
+                    memoryview(window) as view:
+                jobs = [workers.submit(consume, view, offset) for consume in consumers]
+                wait(jobs)  # all of them, before the window is unmapped, even if one failed
+                for job in jobs:
+                    job.result()
+            if on_bytes:
+                on_bytes(length)
+    return size
+
+
 def read_if_small(path: Path, limit: int = CHUNK) -> tuple[int, bytes | None]:
     """(size, the bytes) of a file of at most `limit` bytes, (size, None) of a larger one: one
     open and one read, where a path lookup costs more than checking a small file's header."""
@@ -302,10 +336,11 @@ def digest_bytes(data: bytes, extra: Sequence[Consumer] = (),
 
 
 def digest_file(path: Path, extra: Sequence[Consumer] = (),
-                on_bytes: Callable[[int], None] | None = None) -> Digest:
-    """Size, sha1 and sha256 of a file in one read; `extra` consumers see the same chunks."""
+                on_bytes: Callable[[int], None] | None = None, mapped: bool = False) -> Digest:
+    """Size, sha1 and sha256 of a file in one read; `extra` consumers see the same chunks.
+    `mapped`: the file is on a local disk, and may be mapped (`stream`)."""
     sha1 = hashlib.sha1()
     sha256 = hashlib.sha256()
     size = stream(path, [lambda part, _o: sha1.update(part), lambda part, _o: sha256.update(part),
-                         *extra], on_bytes)
+                         *extra], on_bytes, mapped=mapped)
     return Digest(size, sha1.hexdigest(), sha256.hexdigest())

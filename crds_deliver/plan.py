@@ -120,15 +120,17 @@ class ManifestPlan:
 
 
 def _certify_one(item: ResolvedFile, project: str, on_progress: Progress | None,
-                 deep_check: deep.DeepCheck) -> PlannedFile:
-    """Certify and digest one file (read once where it is small: read_and_check)."""
+                 deep_check: deep.DeepCheck, local: bool) -> PlannedFile:
+    """Certify and digest one file (read once where it is small, mapped where it is large
+    and `local`, on a local disk: read_and_check)."""
     def progress(done: int, total: int) -> None:
         if on_progress:
             on_progress(item.relative, done, total)
 
     try:
         preflight, digest = read_and_check(item.path, project, name=str(item.path),
-                                           deep=deep_check, on_progress=progress)
+                                           deep=deep_check, on_progress=progress,
+                                           mapped=local)
     except OSError as exc:
         return PlannedFile(item.relative, None, None, None, None, None,
                            [Finding(Severity.ERROR, str(item.path),
@@ -272,13 +274,14 @@ def plan_loaded(loaded: LoadResult, *, on_progress: Progress | None = None,
                                lambda i: manifest.locate(("files", i)),
                                manifest.options.files_root)
     plan.problems += resolution.problems
-    threads = plan_threads(resolution.files)
+    local = on_local_disks({f.path.parent for f in resolution.files})
+    threads = plan_threads(resolution.files, local)
     with deep_pool.deep_checker(manifest.project, len(resolution.files)) as deep_check:
         threads = max(1, min(len(resolution.files),
                              threads + deep_pool.feeder_threads(deep_check)))
         with ThreadPoolExecutor(max_workers=threads) as pool:
             plan.files = list(pool.map(
-                lambda f: _certify_one(f, manifest.project, on_progress, deep_check),
+                lambda f: _certify_one(f, manifest.project, on_progress, deep_check, local),
                 resolution.files))
     plan.findings = certify_delivery(
         manifest.project, manifest.instrument, str(manifest.form.get("file_type") or ""),
@@ -290,9 +293,9 @@ def plan_loaded(loaded: LoadResult, *, on_progress: Progress | None = None,
     return plan
 
 
-def plan_threads(files: list[ResolvedFile]) -> int:
+def plan_threads(files: list[ResolvedFile], local: bool) -> int:
     """Threads that read and check `files`: one a core (at most MAX_WORKERS), or one for
-    small files (median size up to SMALL_FILE) on local disks.
+    small files (median size up to SMALL_FILE) on local disks (`local`: on_local_disks).
 
     Why: most of a small file's plan is Python (its header, the checks), which holds the GIL,
     and a second thread only fought the first for it: 2,000 biases of 43 KB, alternating, one
@@ -302,8 +305,7 @@ def plan_threads(files: list[ResolvedFile]) -> int:
     system the threads overlap its round trips (filesystems.py)."""
     if not files:
         return 1
-    if statistics.median_low(f.size for f in files) <= SMALL_FILE and \
-            on_local_disks({f.path.parent for f in files}):
+    if local and statistics.median_low(f.size for f in files) <= SMALL_FILE:
         return 1
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1, len(files)))
 

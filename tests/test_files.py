@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from crds_deliver import files
 from crds_deliver.files import (
     FILES_ROOT_ENV,
     digest_bytes,
@@ -177,12 +180,13 @@ def test_repository_root_is_the_git_top_level_else_the_folder(tmp_path: Path) ->
     assert repository_root(plain) == plain.resolve()
 
 
+@pytest.mark.parametrize("mapped", [False, True])
 @pytest.mark.parametrize("size", [0, 1, 4 * 1024 * 1024, 4 * 1024 * 1024 + 7])
-def test_digest_matches_hashlib(tmp_path: Path, size: int) -> None:
+def test_digest_matches_hashlib(tmp_path: Path, size: int, mapped: bool) -> None:
     data = os.urandom(size)
     path = _touch(tmp_path / "f.bin", data)
     seen: list[int] = []
-    digest = digest_file(path, on_bytes=seen.append)
+    digest = digest_file(path, on_bytes=seen.append, mapped=mapped)
     assert digest.size == size == sum(seen)
     assert digest.sha1 == hashlib.sha1(data).hexdigest()
     assert digest.sha256 == hashlib.sha256(data).hexdigest()
@@ -205,10 +209,15 @@ def test_a_file_read_whole_digests_as_a_streamed_one(tmp_path: Path, size: int) 
     assert sum(seen) == size
 
 
+@pytest.mark.parametrize("mapped", [False, True])
 @pytest.mark.parametrize("size", [0, 999, 1000, 1001, 10_000, 12_345])
-def test_stream_hands_every_consumer_the_chunks_in_order(tmp_path: Path, size: int) -> None:
-    """Small chunks force many hand-offs: each consumer sees the whole file, in order, once,
-    whether the file is consumed in the caller's thread (one chunk) or in worker threads."""
+def test_stream_hands_every_consumer_the_chunks_in_order(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int, mapped: bool) -> None:
+    """Small chunks and windows force many hand-offs: each consumer sees the whole file, in
+    order, once, whether the file is consumed in the caller's thread (one chunk), read into
+    buffers by worker threads, or mapped a window at a time (a file of several chunks on a
+    local disk, which tmp_path is)."""
+    monkeypatch.setattr(files, "WINDOW", mmap.ALLOCATIONGRANULARITY)
     data = os.urandom(size)
     path = _touch(tmp_path / "f.bin", data)
     seen: dict[int, list[tuple[int, bytes]]] = {0: [], 1: [], 2: []}
@@ -216,21 +225,52 @@ def test_stream_hands_every_consumer_the_chunks_in_order(tmp_path: Path, size: i
     def consumer(index: int):
         return lambda part, offset: seen[index].append((offset, bytes(part)))
 
-    assert stream(path, [consumer(0), consumer(1), consumer(2)], chunk=1000) == size
+    assert stream(path, [consumer(0), consumer(1), consumer(2)], chunk=1000,
+                  mapped=mapped) == size
+    step = files.WINDOW if mapped and size > 1000 else 1000
     for chunks in seen.values():
         assert b"".join(part for _offset, part in chunks) == data
-        assert [offset for offset, _part in chunks] == list(range(0, size, 1000))
+        assert [offset for offset, _part in chunks] == list(range(0, size, step))
 
 
-def test_stream_reports_a_failing_consumer(tmp_path: Path) -> None:
-    path = _touch(tmp_path / "f.bin", os.urandom(5000))
+@pytest.mark.parametrize("mapped", [False, True])
+def test_stream_reports_a_failing_consumer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           mapped: bool) -> None:
+    monkeypatch.setattr(files, "WINDOW", mmap.ALLOCATIONGRANULARITY)
+    path = _touch(tmp_path / "f.bin", os.urandom(5 * mmap.ALLOCATIONGRANULARITY))
 
     def broken(part: memoryview, offset: int) -> None:
-        if offset >= 2000:
+        if offset >= 2 * mmap.ALLOCATIONGRANULARITY:
             raise ValueError("consumer failed")
 
     with pytest.raises(ValueError, match="consumer failed"):
-        stream(path, [lambda part, offset: None, broken], chunk=1000)
+        stream(path, [lambda part, offset: None, broken], chunk=1000, mapped=mapped)
+    with path.open("r+b") as handle:  # the lease is gone with the stream: writable at once
+        handle.write(b"x")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="read leases are Linux's")
+def test_a_mapped_file_cannot_be_cut_short_while_it_is_streamed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mapped file cut short would kill the reader (SIGBUS): another process truncating
+    it waits until the stream is over (leases.py), and the digest is the whole file's."""
+    monkeypatch.setattr(files, "WINDOW", 64 * 1024)
+    data = os.urandom(files.CHUNK + 1)  # more than a chunk: a file that gets mapped
+    path = _touch(tmp_path / "f.bin", data)
+    cutter: list[subprocess.Popen] = []
+
+    def cut_at_the_first_window(part: memoryview, offset: int) -> None:
+        if offset == 0:
+            cutter.append(subprocess.Popen(
+                [sys.executable, "-c", f"import os; os.truncate({str(path)!r}, 0)"]))
+            with pytest.raises(subprocess.TimeoutExpired):
+                cutter[0].wait(timeout=2)
+
+    digest = digest_file(path, [cut_at_the_first_window], mapped=True)
+    assert digest.sha256 == hashlib.sha256(data).hexdigest()
+    assert digest.size == len(data)
+    assert cutter[0].wait(timeout=60) == 0
+    assert path.stat().st_size == 0
 
 
 def test_each_file_is_placed_as_resolving_it_alone_would(tmp_path: Path, monkeypatch) -> None:

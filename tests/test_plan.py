@@ -13,7 +13,6 @@ import jsonschema
 import pytest
 import yaml
 
-from crds_deliver import filesystems
 from crds_deliver.files import ResolvedFile
 from crds_deliver.manifest import load_manifest
 from crds_deliver.plan import (
@@ -47,28 +46,24 @@ def miri_delivery(tmp_path: Path, count: int = 2, **kw) -> Path:
 
 
 def test_small_files_on_local_disks_are_planned_in_one_thread(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """A small file's plan is mostly Python holding the GIL: one thread for small files (by
     the median size) on a local disk; larger files, or any on a network file system, a
     thread a core, at most MAX_WORKERS and no more than the files."""
-    table = tmp_path / "mountinfo"
-    table.write_text("22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
-                     "40 22 0:35 / /grp rw - nfs4 server:/grp rw\n")
-    monkeypatch.setattr(filesystems, "MOUNT_TABLE", table)
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
 
-    def files(*sizes: int, folder: str = "/home/refs") -> list[ResolvedFile]:
-        return [ResolvedFile(Path(folder) / f"f{i}", f"f{i}", size)
+    def files(*sizes: int) -> list[ResolvedFile]:
+        return [ResolvedFile(Path("/refs") / f"f{i}", f"f{i}", size)
                 for i, size in enumerate(sizes)]
 
-    assert plan_threads([]) == 1
-    assert plan_threads(files(*[43_200] * 2000)) == 1
-    assert plan_threads(files(*[43_200] * 2000, folder="/grp/refs")) == MAX_WORKERS
-    assert plan_threads(files(SMALL_FILE, SMALL_FILE + 1, 10**9, 0)) == 1
-    assert plan_threads(files(*[SMALL_FILE + 1] * 10)) == MAX_WORKERS
-    assert plan_threads(files(1, 10**6, 10**6)) == 3
+    assert plan_threads([], local=True) == 1
+    assert plan_threads(files(*[43_200] * 2000), local=True) == 1
+    assert plan_threads(files(*[43_200] * 2000), local=False) == MAX_WORKERS
+    assert plan_threads(files(SMALL_FILE, SMALL_FILE + 1, 10**9, 0), local=True) == 1
+    assert plan_threads(files(*[SMALL_FILE + 1] * 10), local=True) == MAX_WORKERS
+    assert plan_threads(files(1, 10**6, 10**6), local=True) == 3
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    assert plan_threads(files(*[10**6] * 200)) == 2
+    assert plan_threads(files(*[10**6] * 200), local=True) == 2
 
 
 def test_examples_plan_offline_with_no_errors_and_valid_json(tmp_path: Path) -> None:

@@ -176,13 +176,14 @@ def _located(deep: list[Finding] | None, header: Header | None) -> list[Finding]
 
 def read_and_check(path: Path, project: str, name: str | None = None,
                    deep: DeepCheck = deep_findings,
-                   on_progress: Callable[[int, int], None] | None = None
-                   ) -> tuple[Preflight, Digest]:
+                   on_progress: Callable[[int, int], None] | None = None,
+                   mapped: bool = False) -> tuple[Preflight, Digest]:
     """The first half of a file's certification, and its digests, from one read where it can
     be: a file of up to one chunk is read whole, and its kind, layout, sums and digests all
     come from those bytes (opening and reading cost more than checking a small file's
-    header); a larger one is streamed. `on_progress(done, total)` follows the bytes read.
-    Raises OSError when the file cannot be read."""
+    header); a larger one is streamed (mapped, when `mapped` says it is on a local disk:
+    files.stream). `on_progress(done, total)` follows the bytes read. Raises OSError when the
+    file cannot be read."""
     total, data = read_if_small(path)
     done = 0
 
@@ -195,7 +196,7 @@ def read_and_check(path: Path, project: str, name: str | None = None,
     preflight = Preflight(path, project, name=name, deep=deep, data=data)
     if data is not None:
         return preflight, digest_bytes(data, preflight.consumers, advance)
-    return preflight, digest_file(path, preflight.consumers, advance)
+    return preflight, digest_file(path, preflight.consumers, advance, mapped=mapped)
 
 
 def certify_file(path: Path, project: str) -> CertifyResult:

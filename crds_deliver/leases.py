@@ -1,0 +1,46 @@
+"""Read leases (Linux): a file nobody can write to or truncate while plan maps it.
+
+plan hashes a large file from a memory map instead of copying it into a buffer (files.py).
+A mapped file cut short by another process kills the reader with SIGBUS instead of ending
+its read early, so a file is mapped only under a read lease (fcntl(2) F_SETLEASE): while it
+is held, a process opening the file for writing or truncating it waits until the lease is
+released (at most /proc/sys/fs/lease-break-time, 45 s by default; a file's hashing takes a
+fraction of a second), and a file already open for writing gets no lease at all. Where no
+lease can be had (another user's file, a file open for writing, a file system without leases,
+macOS, Windows), the caller reads the file as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from collections.abc import Iterator
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
+# A writer waiting on the lease makes the kernel signal its holder, with SIGIO unless told
+# otherwise, and SIGIO's default action ends the process. SIGURG's default is to ignore it,
+# and nothing here uses a socket's urgent data, which is all SIGURG otherwise reports.
+_BREAK_SIGNAL = getattr(signal, "SIGURG", None)
+
+
+@contextlib.contextmanager
+def read_lease(fd: int) -> Iterator[bool]:
+    """Hold a read lease on the open file `fd` (opened read-only) for the block; yields
+    whether it was granted. The block must not keep the file mapped after it ends."""
+    if fcntl is None or not hasattr(fcntl, "F_SETLEASE") or _BREAK_SIGNAL is None:
+        yield False
+        return
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETSIG, _BREAK_SIGNAL)
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+    except OSError:  # EAGAIN: open for writing; EACCES: not ours; EINVAL: no leases here
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
