@@ -7,6 +7,7 @@ import mmap
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -247,6 +248,26 @@ def test_stream_reports_a_failing_consumer(tmp_path: Path, monkeypatch: pytest.M
         stream(path, [lambda part, offset: None, broken], chunk=1000, mapped=mapped)
     with path.open("r+b") as handle:  # the lease is gone with the stream: writable at once
         handle.write(b"x")
+
+
+def test_mapped_progress_follows_the_slowest_consumer(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mapped consumers go at their own pace; the bytes reported done are those every
+    consumer has seen, never more than the slowest one has."""
+    monkeypatch.setattr(files, "WINDOW", mmap.ALLOCATIONGRANULARITY)
+    data = os.urandom(16 * mmap.ALLOCATIONGRANULARITY + 5)
+    path = _touch(tmp_path / "f.bin", data)
+    reported: list[int] = []
+    fast: list[bytes] = []
+
+    def slow(part: memoryview, offset: int) -> None:
+        time.sleep(0.01)  # the fast consumer is windows ahead by now
+        assert sum(reported) <= offset
+
+    assert stream(path, [lambda part, _o: fast.append(bytes(part)), slow], on_bytes=reported.append,
+                  chunk=1000, mapped=True) == len(data)
+    assert b"".join(fast) == data
+    assert sum(reported) == len(data)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="read leases are Linux's")

@@ -5,11 +5,13 @@ treats a mismatch as an error. The sums are the FITS 32-bit ones'-complement sum
 HDU's header and data blocks; they are accumulated from the same chunks that feed the sha1 and
 sha256 digests, so verifying costs no extra read. `encoded_checksum` writes the other half of
 the convention: the CHECKSUM value of an HDU (the sandbox's seed files, sandbox/fits_writer.py).
+
+numpy is imported by the first sum, not with this module: its import (about 0.15 s) then runs
+in the thread of a large file's sums while the digests of the same file go on (files.py),
+instead of before plan's first read.
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 from crds_deliver.certify.layout import HduLayout
 
@@ -24,6 +26,8 @@ def _fold(total: int) -> int:
 
 def word_sum(data: bytes) -> int:
     """The 32-bit ones'-complement sum of `data` (a whole number of 4-byte words)."""
+    import numpy as np
+
     return _fold(int(np.frombuffer(data, dtype=">u4").sum(dtype=np.uint64)))
 
 
@@ -73,6 +77,8 @@ class FitsSums:
 
     def update(self, chunk: memoryview, offset: int) -> None:
         """Add the bytes of `chunk`, which starts at `offset` in the file."""
+        import numpy as np  # here, not above: see the module's docstring
+
         end = offset + len(chunk)
         segments = self._segments
         index = self._next
