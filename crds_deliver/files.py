@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from crds_deliver.bounded import file_kind
-from crds_deliver.leases import read_lease
+from crds_deliver.leases import read_lease, writer_waiting
 from crds_deliver.problems import Problem
 
 CHUNK = 4 * 1024 * 1024
@@ -307,9 +307,16 @@ def _stream_mapped(fd: int, consumers: Sequence[Consumer],
     def run(index: int, consume: Consumer) -> None:
         for offset in range(0, size, WINDOW):
             length = min(WINDOW, size - offset)
-            with mmap.mmap(fd, length, offset=offset, access=mmap.ACCESS_READ) as window, \
-                    memoryview(window) as view:
-                consume(view, offset)
+            if writer_waiting(fd):  # the lease ends within lease-break-time: read, not map
+                data = os.pread(fd, length, offset)
+                if len(data) < length:
+                    raise OSError(f"{size} bytes when its reading began, {offset + len(data)} "
+                                  "now: the file was cut short while it was read")
+                consume(memoryview(data), offset)
+            else:
+                with mmap.mmap(fd, length, offset=offset, access=mmap.ACCESS_READ) as window, \
+                        memoryview(window) as view:
+                    consume(view, offset)
             progress.reached(index, offset + length)
 
     with ThreadPoolExecutor(len(consumers), thread_name_prefix="digest") as workers:

@@ -4,10 +4,11 @@ plan hashes a large file from a memory map instead of copying it into a buffer (
 A mapped file cut short by another process kills the reader with SIGBUS instead of ending
 its read early, so a file is mapped only under a read lease (fcntl(2) F_SETLEASE): while it
 is held, a process opening the file for writing or truncating it waits until the lease is
-released (at most /proc/sys/fs/lease-break-time, 45 s by default; a file's hashing takes a
-fraction of a second), and a file already open for writing gets no lease at all. Where no
-lease can be had (another user's file, a file open for writing, a file system without leases,
-macOS, Windows), the caller reads the file as before.
+released, and a file already open for writing gets no lease at all. The wait is bounded by
+/proc/sys/fs/lease-break-time (45 s by default), after which the kernel takes the lease back,
+so a reader that sees a writer waiting (`writer_waiting`) stops mapping and reads the rest.
+Where no lease can be had (another user's file, a file open for writing, a file system
+without leases, macOS, Windows), the caller reads the file as before.
 """
 
 from __future__ import annotations
@@ -44,3 +45,8 @@ def read_lease(fd: int) -> Iterator[bool]:
         yield True
     finally:
         fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+
+
+def writer_waiting(fd: int) -> bool:
+    """Whether the lease held on `fd` is being broken (a writer waits for it) or is gone."""
+    return fcntl is not None and fcntl.fcntl(fd, fcntl.F_GETLEASE) != fcntl.F_RDLCK

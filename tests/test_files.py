@@ -274,7 +274,8 @@ def test_mapped_progress_follows_the_slowest_consumer(
 def test_a_mapped_file_cannot_be_cut_short_while_it_is_streamed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A mapped file cut short would kill the reader (SIGBUS): another process truncating
-    it waits until the stream is over (leases.py), and the digest is the whole file's."""
+    it waits until the stream is over (leases.py), the windows after it started waiting are
+    read instead of mapped, and the digest is the whole file's."""
     monkeypatch.setattr(files, "WINDOW", 64 * 1024)
     data = os.urandom(files.CHUNK + 1)  # more than a chunk: a file that gets mapped
     path = _touch(tmp_path / "f.bin", data)

@@ -1,14 +1,17 @@
-"""Read leases: granted on a file of ours nobody writes, refused on one open for writing."""
+"""Read leases: granted on a file of ours nobody writes, refused on one open for writing, and
+a writer waiting for one seen by its holder."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from crds_deliver.leases import read_lease
+from crds_deliver.leases import read_lease, writer_waiting
 
 fcntl = pytest.importorskip("fcntl")
 
@@ -42,3 +45,26 @@ def test_no_lease_on_a_file_open_for_writing(tmp_path: Path) -> None:
                 assert not leased
         finally:
             os.close(fd)
+
+
+def test_a_writer_waiting_for_the_lease_is_seen(tmp_path: Path) -> None:
+    """A writer waits for the lease to be given back, and the holder sees it waiting (and
+    then reads instead of mapping: files._stream_mapped)."""
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * 100)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        with read_lease(fd) as leased:
+            assert leased
+            assert not writer_waiting(fd)
+            writer = subprocess.Popen(
+                [sys.executable, "-c", f"open({str(path)!r}, 'r+b').write(b'y')"])
+            deadline = time.monotonic() + 30
+            while not writer_waiting(fd) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert writer_waiting(fd)
+            assert writer.poll() is None  # still waiting for the lease
+        assert writer.wait(timeout=60) == 0
+        assert path.read_bytes()[:1] == b"y"
+    finally:
+        os.close(fd)
