@@ -1,9 +1,10 @@
 """Benchmark: `crds-deliver plan` of a large HST delivery against hashing it with hashlib.
 
-plan reads each file once and feeds size, sha1, sha256 and the FITS CHECKSUM/DATASUM sums
-from the same chunks (each in its own thread: hashlib and numpy release the GIL), then
-certifies the headers. The baseline is a Python script that reads the same files and computes
-their sha256 with hashlib: the floor of any tool that digests every byte. All run as
+plan reads each file once for its size, sha1, sha256 and the FITS CHECKSUM/DATASUM sums (each
+in its own thread: hashlib and numpy release the GIL; on a local disk each maps the file a
+window at a time instead of sharing chunks read into buffers), then certifies the headers.
+The baseline is a Python script that reads the same files and computes their sha256 with
+hashlib: the floor of any tool that digests every byte. All run as
 processes (start-up included), on a warm page cache, one after the other in each round, each
 round starting with the next of them; the figure is the median of the per-round ratios. plan
 runs with the base install and, when the crds package is installed, with the crds extra's
