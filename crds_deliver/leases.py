@@ -26,13 +26,14 @@ except ImportError:  # Windows
 # otherwise, and SIGIO's default action ends the process. SIGURG's default is to ignore it,
 # and nothing here uses a socket's urgent data, which is all SIGURG otherwise reports.
 _BREAK_SIGNAL = getattr(signal, "SIGURG", None)
+_SUPPORTED = fcntl is not None and hasattr(fcntl, "F_SETLEASE") and _BREAK_SIGNAL is not None
 
 
 @contextlib.contextmanager
 def read_lease(fd: int) -> Iterator[bool]:
     """Hold a read lease on the open file `fd` (opened read-only) for the block; yields
     whether it was granted. The block must not keep the file mapped after it ends."""
-    if fcntl is None or not hasattr(fcntl, "F_SETLEASE") or _BREAK_SIGNAL is None:
+    if not _SUPPORTED:
         yield False
         return
     try:
@@ -48,5 +49,6 @@ def read_lease(fd: int) -> Iterator[bool]:
 
 
 def writer_waiting(fd: int) -> bool:
-    """Whether the lease held on `fd` is being broken (a writer waits for it) or is gone."""
-    return fcntl is not None and fcntl.fcntl(fd, fcntl.F_GETLEASE) != fcntl.F_RDLCK
+    """Whether the lease `read_lease` holds on `fd` is being broken (a writer waits for it)
+    or is gone; asked only under a granted lease, so where leases exist."""
+    return fcntl.fcntl(fd, fcntl.F_GETLEASE) != fcntl.F_RDLCK

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,52 +20,48 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="read leases are Linux's")
 
 
-def test_a_lease_is_granted_and_given_back(tmp_path: Path) -> None:
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
     path = tmp_path / "f.bin"
     path.write_bytes(b"x" * 100)
+    return path
+
+
+@pytest.fixture
+def read_only(path: Path) -> Iterator[int]:
+    """`path` opened read-only, as plan opens the files it maps."""
     fd = os.open(path, os.O_RDONLY)
-    try:
-        with read_lease(fd) as leased:
-            assert leased
-            assert fcntl.fcntl(fd, fcntl.F_GETLEASE) == fcntl.F_RDLCK
-        assert fcntl.fcntl(fd, fcntl.F_GETLEASE) == fcntl.F_UNLCK  # given back
-        with read_lease(fd) as leased:  # and it can be taken again
-            assert leased
-    finally:
-        os.close(fd)
+    yield fd
+    os.close(fd)
 
 
-def test_no_lease_on_a_file_open_for_writing(tmp_path: Path) -> None:
+def test_a_lease_is_granted_and_given_back(read_only: int) -> None:
+    with read_lease(read_only) as leased:
+        assert leased
+        assert fcntl.fcntl(read_only, fcntl.F_GETLEASE) == fcntl.F_RDLCK
+    assert fcntl.fcntl(read_only, fcntl.F_GETLEASE) == fcntl.F_UNLCK  # given back
+    with read_lease(read_only) as leased:  # and it can be taken again
+        assert leased
+
+
+def test_no_lease_on_a_file_open_for_writing(path: Path, read_only: int) -> None:
     """A file being written gets no lease: the caller reads it instead of mapping it."""
-    path = tmp_path / "f.bin"
-    path.write_bytes(b"x" * 100)
-    with path.open("r+b"):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            with read_lease(fd) as leased:
-                assert not leased
-        finally:
-            os.close(fd)
+    with path.open("r+b"), read_lease(read_only) as leased:
+        assert not leased
 
 
-def test_a_writer_waiting_for_the_lease_is_seen(tmp_path: Path) -> None:
+def test_a_writer_waiting_for_the_lease_is_seen(path: Path, read_only: int) -> None:
     """A writer waits for the lease to be given back, and the holder sees it waiting (and
     then reads instead of mapping: files._stream_mapped)."""
-    path = tmp_path / "f.bin"
-    path.write_bytes(b"x" * 100)
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        with read_lease(fd) as leased:
-            assert leased
-            assert not writer_waiting(fd)
-            writer = subprocess.Popen(
-                [sys.executable, "-c", f"open({str(path)!r}, 'r+b').write(b'y')"])
-            deadline = time.monotonic() + 30
-            while not writer_waiting(fd) and time.monotonic() < deadline:
-                time.sleep(0.01)
-            assert writer_waiting(fd)
-            assert writer.poll() is None  # still waiting for the lease
-        assert writer.wait(timeout=60) == 0
-        assert path.read_bytes()[:1] == b"y"
-    finally:
-        os.close(fd)
+    with read_lease(read_only) as leased:
+        assert leased
+        assert not writer_waiting(read_only)
+        writer = subprocess.Popen(
+            [sys.executable, "-c", f"open({str(path)!r}, 'r+b').write(b'y')"])
+        deadline = time.monotonic() + 30
+        while not writer_waiting(read_only) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert writer_waiting(read_only)
+        assert writer.poll() is None  # still waiting for the lease
+    assert writer.wait(timeout=60) == 0
+    assert path.read_bytes()[:1] == b"y"
